@@ -1,0 +1,263 @@
+"""The ``handsign`` command line: train, evaluate, predict, summary, plot.
+
+Every failure exits non-zero with one line on stderr that says what was wrong
+and what to do (``handsign: error: ...``).  ``--json`` output shapes are a
+public contract (see README).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+from core.errors import HandSignError
+
+log = logging.getLogger("handsign")
+
+EXIT_USAGE = 2
+EXIT_ERROR = 1
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, exit 2, like every other failure
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+def _model_arg(p, required=False):
+    p.add_argument("--model", "-m", help="a .keras model file (default: the model the app ships)", required=required)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from core.presets import PRESETS
+
+    parser = _Parser(prog="handsign", description="Hand Sign Studio: the deeplearning.ai ResNet-50 for hand signs.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__import__('core').__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    t = sub.add_parser("train", help="train the ResNet-50 on a dataset")
+    t.add_argument("--data", help="dataset: a folder or .h5 file, or a name in the data folder (default: signs)")
+    t.add_argument("--preset", choices=sorted(PRESETS), default="standard", help="starting settings (default: standard)")
+    t.add_argument("--epochs", type=int)
+    t.add_argument("--batch-size", type=int)
+    t.add_argument("--lr", type=float, help="learning rate")
+    t.add_argument("--schedule", choices=["constant", "cosine"])
+    t.add_argument("--augment", dest="augment", action="store_true", default=None)
+    t.add_argument("--no-augment", dest="augment", action="store_false")
+    t.add_argument("--val-split", type=float)
+    t.add_argument("--seed", type=int)
+    t.add_argument("--device", help="cpu or gpu:N (default: cpu)")
+    t.add_argument("--size", type=int, default=64, help="model input side in pixels (default: 64)")
+    t.add_argument("--init-model", help="fine-tune from this .keras model instead of training from scratch")
+    t.add_argument("--out", "-o", default="model.keras", help="where to write the model (default: model.keras)")
+
+    e = sub.add_parser("evaluate", help="accuracy, loss, per-class accuracy and confusion matrix")
+    _model_arg(e)
+    e.add_argument("--data", help="dataset (default: signs in the data folder)")
+    e.add_argument("--split", choices=["train", "val", "test", "all"], default="test")
+    e.add_argument("--errors-png", help="save a picture of the misclassified images here")
+    e.add_argument("--json", action="store_true", help="print one JSON object")
+
+    pr = sub.add_parser("predict", help="classify image files")
+    _model_arg(pr)
+    pr.add_argument("images", nargs="+", metavar="IMAGE")
+    pr.add_argument("--json", action="store_true", help="print a JSON list")
+
+    s = sub.add_parser("summary", help="the model.summary() layer table")
+    _model_arg(s)
+    s.add_argument("--json", action="store_true", help="print one JSON object")
+
+    pl = sub.add_parser("plot", help="draw the architecture (PNG or SVG, no Graphviz needed)")
+    _model_arg(pl)
+    pl.add_argument("--out", "-o", required=True, help="output .png or .svg")
+    return parser
+
+
+def _resolve_model(arg: str | None) -> Path:
+    from core.paths import shipped_model_path
+
+    if arg:
+        return Path(arg).expanduser()
+    path = shipped_model_path()
+    if not path.exists():
+        raise HandSignError(f"no --model given and the shipped model {path} is missing; pass --model FILE")
+    return path
+
+
+def cmd_train(args) -> int:
+    from core.data import load_dataset
+    from core.paths import resolve_data
+    from core.presets import settings_for
+    from core.training import TrainingSession
+
+    overrides = {k: v for k, v in {
+        "epochs": args.epochs, "batch_size": args.batch_size, "learning_rate": args.lr, "schedule": args.schedule,
+        "augment": args.augment, "val_split": args.val_split, "seed": args.seed, "device": args.device,
+    }.items() if v is not None}
+    settings = settings_for(args.preset, **overrides)
+    src = resolve_data(args.data)
+    ds = load_dataset(src, (args.size, args.size), val_split=settings.val_split, seed=settings.seed)
+    print(ds.describe(), flush=True)
+    for path, reason in ds.skipped[:10]:
+        print(f"  skipped: {reason}", file=sys.stderr)
+    out = Path(args.out).expanduser()
+    if out.suffix != ".keras":
+        raise HandSignError(f"--out must end in .keras, got {out}")
+
+    class Printer:
+        def on_log(self, message):
+            print(message, flush=True)
+
+    session = TrainingSession(ds, settings, Printer(), out=out, initial_model=args.init_model, verbose=1)
+    try:
+        result = session.run()
+    except KeyboardInterrupt:
+        raise HandSignError("interrupted; the best checkpoint so far is kept next to --out") from None
+    print(f"run card: {session.run_card_path}")
+    return 0 if result.status == "completed" else EXIT_ERROR
+
+
+def cmd_evaluate(args) -> int:
+    import numpy as np
+
+    from core.data import Split, load_dataset
+    from core.inference import Classifier
+    from core.metrics import classification_report, format_report
+    from core.paths import resolve_data
+
+    clf = Classifier.load(_resolve_model(args.model))
+    src = resolve_data(args.data)
+    from core.data import detect_kind
+
+    kind = detect_kind(src)
+    test_split = 1.0 if (kind == "folders" and args.split in ("test", "all")) else 0.15
+    ds = load_dataset(src, clf.input_size, val_split=0.0 if test_split == 1.0 else 0.15, test_split=test_split,
+                      classes=clf.class_names if kind in ("folders", "split-folders") else None)
+    if kind not in ("folders", "split-folders") and list(ds.class_names) != list(clf.class_names):
+        if len(ds.class_names) > len(clf.class_names):
+            raise HandSignError(f"the dataset's classes {ds.class_names} do not match the model's {clf.class_names}")
+    split = Split.concat([ds.train, ds.val, ds.test]) if args.split == "all" else ds.split(args.split)
+    if len(split) == 0:
+        raise HandSignError(f"{src}: the {args.split!r} split has no images; try --split all")
+    probs = np.concatenate([clf.probabilities(split.x[i : i + 128]) for i in range(0, len(split), 128)])
+    report = classification_report(probs, split.y, clf.class_names)
+    report["model"] = str(clf.path)
+    report["data"] = str(src)
+    report["split"] = args.split
+    report["ignored_classes"] = ds.ignored_classes
+    report["skipped_files"] = [p for p, _ in ds.skipped]
+    pred = probs.argmax(axis=1)
+    wrong = np.flatnonzero(pred != split.y)
+    report["misclassified"] = [
+        {"file": split.files[i] if split.files else str(i), "true": clf.class_names[split.y[i]],
+         "predicted": clf.class_names[pred[i]], "confidence": round(float(probs[i, pred[i]]), 6)}
+        for i in wrong
+    ]
+    if args.errors_png:
+        from core.gallery import save_error_gallery
+
+        save_error_gallery(split.x[wrong], [clf.class_names[split.y[i]] for i in wrong],
+                           [clf.class_names[pred[i]] for i in wrong], args.errors_png)
+    if args.json:
+        print(json.dumps(report))
+    else:
+        if ds.ignored_classes:
+            print(f"ignored folders (not classes of the model): {', '.join(ds.ignored_classes)}")
+        print(f"{clf.path.name} on {src} ({args.split})")
+        print(format_report(report))
+        if args.errors_png:
+            print(f"misclassified images: {args.errors_png}")
+    return 0
+
+
+def cmd_predict(args) -> int:
+    from core.errors import DataError
+    from core.inference import Classifier
+
+    clf = Classifier.load(_resolve_model(args.model))
+    results, failures = [], 0
+    for name in args.images:
+        try:
+            p = clf.classify_file(name)
+        except DataError as exc:
+            failures += 1
+            print(f"handsign: error: {exc}", file=sys.stderr)
+            if args.json:
+                results.append({"file": name, "error": str(exc)})
+            continue
+        results.append({"file": name, **p.as_dict()})
+        if not args.json:
+            probs = "  ".join(f"{c}:{v:.3f}" for c, v in p.as_dict()["probabilities"].items())
+            print(f"{name}: {p.top_class} ({p.confidence:.1%})   {probs}")
+    if args.json:
+        print(json.dumps(results))
+    return EXIT_ERROR if failures else 0
+
+
+def _summary_model(arg):
+    if arg:
+        from core.modelio import load_model
+
+        return load_model(Path(arg).expanduser())[0]
+    from core.resnet import ResNet50
+
+    return ResNet50()
+
+
+def cmd_summary(args) -> int:
+    from core.summary import format_table, summarize
+
+    data = summarize(_summary_model(args.model))
+    print(json.dumps(data) if args.json else format_table(data))
+    return 0
+
+
+def cmd_plot(args) -> int:
+    from core.architecture import render
+
+    path = render(_summary_model(args.model), args.out)
+    print(f"wrote {path}")
+    return 0
+
+
+COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict, "summary": cmd_summary, "plot": cmd_plot}
+
+
+def main(argv: list[str] | None = None) -> int:
+    from core.device import quiet_tensorflow
+
+    quiet_tensorflow()
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        if args.command != "plot" or args.model:
+            from core.device import import_backend_quietly
+
+            import_backend_quietly()
+        return COMMANDS[args.command](args)
+    except HandSignError as exc:
+        print(f"handsign: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("handsign: error: interrupted", file=sys.stderr)
+        return 130
+    except MemoryError:
+        print("handsign: error: out of memory; try a smaller --batch-size or fewer images", file=sys.stderr)
+        return EXIT_ERROR
+    except OSError as exc:
+        print(f"handsign: error: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except Exception as exc:  # last resort: still one line, with a pointer to --verbose
+        if os.environ.get("HANDSIGN_DEBUG"):
+            raise
+        first = str(exc).splitlines()[0] if str(exc) else ""
+        print(f"handsign: error: unexpected {type(exc).__name__}: {first[:300]} (set HANDSIGN_DEBUG=1 for a traceback)", file=sys.stderr)
+        return EXIT_ERROR
+
+
+if __name__ == "__main__":
+    sys.exit(main())

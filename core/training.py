@@ -1,0 +1,402 @@
+"""A training session: ``fit`` with live progress, stop, pause and a run card.
+
+Plain Python, no Qt.  A GUI worker, the CLI and the tests all drive it the same
+way: build a :class:`TrainingSession`, pass a listener (any object with some of
+the ``on_*`` methods of :class:`TrainingListener`), call :meth:`run` on the
+thread that should do the work, and call :meth:`stop` / :meth:`pause` /
+:meth:`resume` from any other thread.  A stop ends training within one batch.
+
+Outputs: the best checkpoint (by validation accuracy) saved atomically while
+training, the final model (best weights restored) as ``.keras`` with its
+metadata, and the run card as JSON next to it (also inside the model file).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import math
+import platform
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from core.augment import AugmentConfig, augment_batch
+from core.data import Dataset
+from core.errors import HandSignError
+from core.images import scale
+from core.metrics import classification_report
+from core.modelio import ModelInfo, atomic_write_json, save_model
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TrainSettings:
+    epochs: int = 10
+    batch_size: int = 32
+    learning_rate: float = 1e-3
+    schedule: str = "cosine"  # "constant" or "cosine" (decays to 1 % over the run)
+    augment: bool = True
+    val_split: float = 0.15
+    seed: int = 0
+    device: str = "cpu"
+    init: str = "he"
+    bn_momentum: float = 0.9
+    weights_dtype: str = "float32"  # "float16" halves the saved file
+    preset: str = ""
+
+    def validate(self) -> None:
+        if self.epochs < 1:
+            raise HandSignError(f"epochs must be at least 1, got {self.epochs}")
+        if self.batch_size < 1:
+            raise HandSignError(f"batch size must be at least 1, got {self.batch_size}")
+        if not (0 < self.learning_rate < 10):
+            raise HandSignError(f"learning rate must be a small positive number, got {self.learning_rate}")
+        if self.schedule not in ("constant", "cosine"):
+            raise HandSignError(f"schedule must be 'constant' or 'cosine', got {self.schedule!r}")
+
+
+@dataclass
+class BatchProgress:
+    epoch: int  # 1-based
+    epochs: int
+    batch: int  # 1-based within the epoch
+    batches: int
+    loss: float
+    accuracy: float
+    images_per_second: float
+    eta_seconds: float
+    global_step: int = 0
+
+
+@dataclass
+class EpochMetrics:
+    epoch: int
+    loss: float
+    accuracy: float
+    val_loss: float | None
+    val_accuracy: float | None
+    seconds: float
+    learning_rate: float
+    val_predictions: list[int] | None = None  # predicted class of each validation image
+
+
+@dataclass
+class TrainResult:
+    status: str  # "completed", "stopped" or "failed"
+    model_path: Path | None
+    checkpoint_path: Path | None
+    run_card: dict[str, Any]
+    test_report: dict[str, Any] | None = None
+    test_predictions: np.ndarray | None = None
+    history: list[EpochMetrics] = field(default_factory=list)
+
+
+class TrainingListener:
+    """All methods optional; they are called on the training thread."""
+
+    def on_start(self, info: dict[str, Any]) -> None: ...
+    def on_batch(self, progress: BatchProgress) -> None: ...
+    def on_epoch(self, metrics: EpochMetrics) -> None: ...
+    def on_log(self, message: str) -> None: ...
+    def on_finish(self, result: TrainResult) -> None: ...
+
+
+def library_versions() -> dict[str, str]:
+    import keras
+
+    versions = {"python": platform.python_version(), "keras": keras.__version__, "numpy": np.__version__}
+    try:
+        backend = keras.backend.backend()
+        versions["backend"] = backend
+        if backend == "tensorflow":
+            import tensorflow as tf
+
+            versions["tensorflow"] = tf.__version__
+        elif backend == "jax":
+            import jax
+
+            versions["jax"] = jax.__version__
+    except Exception:  # pragma: no cover - informational only
+        pass
+    return versions
+
+
+class _Batches:
+    """Shuffled, optionally augmented batches of uint8 images, scaled to [0, 1]."""
+
+    def __init__(self, x, y, batch_size, augment: bool, seed: int, aug_cfg: AugmentConfig | None = None):
+        self.x, self.y, self.batch_size, self.augment = x, y, batch_size, augment
+        self.rng = np.random.default_rng(seed)
+        self.aug_cfg = aug_cfg or AugmentConfig()
+        self.order = self.rng.permutation(len(y))
+
+    def __len__(self):
+        return max(1, math.ceil(len(self.y) / self.batch_size))
+
+    def batch(self, i):
+        idx = self.order[i * self.batch_size : (i + 1) * self.batch_size]
+        xb = self.x[idx]
+        if self.augment:
+            xb = augment_batch(xb, self.rng, self.aug_cfg)
+        return scale(xb), self.y[idx]
+
+    def reshuffle(self):
+        self.order = self.rng.permutation(len(self.y))
+
+
+def default_builder(input_shape, classes, settings: TrainSettings):
+    from core.resnet import ResNet50
+
+    return ResNet50(input_shape, classes, init=settings.init, bn_momentum=settings.bn_momentum)
+
+
+class TrainingSession:
+    def __init__(
+        self,
+        dataset: Dataset,
+        settings: TrainSettings | None = None,
+        listener: Any = None,
+        *,
+        out: str | Path | None = None,
+        builder: Callable | None = None,
+        initial_model: str | Path | None = None,
+        verbose: int = 0,
+        aug_cfg: AugmentConfig | None = None,
+    ):
+        self.dataset = dataset
+        self.settings = settings or TrainSettings()
+        self.settings.validate()
+        self.listener = listener or TrainingListener()
+        self.out = Path(out) if out else None
+        self.builder = builder or default_builder
+        self.initial_model = Path(initial_model) if initial_model else None
+        self.verbose = verbose
+        self.aug_cfg = aug_cfg
+        self._stop = threading.Event()
+        self._resume = threading.Event()
+        self._resume.set()
+        self.model = None
+
+    # -- control, from any thread --------------------------------------------------
+    def stop(self) -> None:
+        self._stop.set()
+        self._resume.set()
+
+    def pause(self) -> None:
+        self._resume.clear()
+
+    def resume(self) -> None:
+        self._resume.set()
+
+    @property
+    def paused(self) -> bool:
+        return not self._resume.is_set()
+
+    @property
+    def stop_requested(self) -> bool:
+        return self._stop.is_set()
+
+    # -- helpers -----------------------------------------------------------------------
+    def _emit(self, name: str, *args) -> None:
+        fn = getattr(self.listener, name, None)
+        if fn is not None:
+            fn(*args)
+
+    def _log(self, message: str) -> None:
+        log.info(message)
+        self._emit("on_log", message)
+
+    @property
+    def checkpoint_path(self) -> Path | None:
+        return self.out.with_name(self.out.stem + ".best.keras") if self.out else None
+
+    @property
+    def run_card_path(self) -> Path | None:
+        return self.out.with_suffix(".json") if self.out else None
+
+    # -- the work ------------------------------------------------------------------------
+    def run(self) -> TrainResult:
+        """Train; blocks until done, stopped or failed.  Call on a worker thread."""
+        import keras
+
+        from core.device import device_scope
+        from core.inference import Classifier
+
+        s = self.settings
+        ds = self.dataset
+        if len(ds.train) == 0:
+            raise HandSignError(f"{ds.source}: no training images")
+        keras.utils.set_random_seed(s.seed)
+        h, w = ds.image_size
+        n_classes = ds.num_classes
+        started = time.time()
+        history: list[EpochMetrics] = []
+        card: dict[str, Any] = {
+            "status": "running",
+            "settings": dataclasses.asdict(s),
+            "dataset": {
+                "source": ds.source,
+                "kind": ds.kind,
+                "train": len(ds.train),
+                "val": len(ds.val),
+                "test": len(ds.test),
+                "skipped_files": len(ds.skipped),
+            },
+            "class_names": list(ds.class_names),
+            "input_size": [h, w],
+            "seed": s.seed,
+            "device": s.device,
+            "versions": library_versions(),
+            "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started)),
+            "epochs": [],
+        }
+        if self.initial_model:
+            card["initial_model"] = str(self.initial_model)
+
+        with device_scope(s.device):
+            if self.initial_model:
+                from core.modelio import load_model
+
+                model, info = load_model(self.initial_model)
+                if info.class_names != list(ds.class_names) or tuple(info.input_size) != (h, w):
+                    raise HandSignError(
+                        f"cannot fine-tune {self.initial_model.name}: its classes {info.class_names} / size "
+                        f"{info.input_size} differ from the dataset's {ds.class_names} / {(h, w)}"
+                    )
+            else:
+                model = self.builder((h, w, 3), n_classes, s)
+            self.model = model
+            batches = _Batches(ds.train.x, ds.train.y, s.batch_size, s.augment, s.seed, self.aug_cfg)
+            steps = len(batches)
+            total_steps = steps * s.epochs
+            if s.schedule == "cosine":
+                lr = keras.optimizers.schedules.CosineDecay(s.learning_rate, total_steps, alpha=0.01)
+            else:
+                lr = s.learning_rate
+            model.compile(
+                optimizer=keras.optimizers.Adam(learning_rate=lr),
+                loss="sparse_categorical_crossentropy",
+                metrics=["accuracy"],
+            )
+            evaluator = Classifier(model, ModelInfo(list(ds.class_names), (h, w)))
+            self._emit(
+                "on_start",
+                {"epochs": s.epochs, "steps_per_epoch": steps, "train": len(ds.train), "val": len(ds.val),
+                 "device": s.device, "class_names": list(ds.class_names)},
+            )
+            self._log(f"training on {len(ds.train)} images, validating on {len(ds.val)}, {s.epochs} epochs of {steps} batches, device {s.device}")
+
+            best = {"acc": -1.0, "loss": math.inf, "weights": None, "epoch": 0}
+            status = "completed"
+            rate = {"t0": time.perf_counter(), "images": 0, "ips": 0.0}
+            session = self
+
+            class _Cb(keras.callbacks.Callback):
+                def on_epoch_begin(self, epoch, logs=None):
+                    self.epoch = epoch
+                    self.t_epoch = time.perf_counter()
+                    batches.reshuffle()
+
+                def on_train_batch_end(self, batch, logs=None):
+                    logs = logs or {}
+                    now = time.perf_counter()
+                    n = min(s.batch_size, len(ds.train) - batch * s.batch_size)
+                    rate["images"] += n
+                    elapsed = now - rate["t0"]
+                    if elapsed > 0.5:
+                        inst = rate["images"] / elapsed
+                        rate["ips"] = inst if rate["ips"] == 0 else 0.7 * rate["ips"] + 0.3 * inst
+                        rate["t0"], rate["images"] = now, 0
+                    done = self.epoch * steps + batch + 1
+                    ips = rate["ips"] or (n / max(now - self.t_epoch, 1e-6))
+                    eta = (total_steps - done) * s.batch_size / max(ips, 1e-6)
+                    session._emit(
+                        "on_batch",
+                        BatchProgress(self.epoch + 1, s.epochs, batch + 1, steps, float(logs.get("loss", math.nan)),
+                                      float(logs.get("accuracy", math.nan)), ips, eta, done),
+                    )
+                    if not session._resume.is_set():
+                        session._log("paused")
+                        session._resume.wait()
+                        rate["t0"], rate["images"] = time.perf_counter(), 0
+                        if not session._stop.is_set():
+                            session._log("resumed")
+                    if session._stop.is_set():
+                        self.model.stop_training = True
+
+                def on_epoch_end(self, epoch, logs=None):
+                    logs = logs or {}
+                    if session._stop.is_set() and (epoch == 0 or True):
+                        # A stopped epoch is partial: record nothing for it.
+                        return
+                    val_loss = val_acc = None
+                    val_pred = None
+                    if len(ds.val):
+                        probs = np.concatenate(
+                            [evaluator.probabilities(ds.val.x[i : i + 128]) for i in range(0, len(ds.val), 128)]
+                        )
+                        rep = classification_report(probs, ds.val.y, list(ds.class_names))
+                        val_loss, val_acc = rep["loss"], rep["accuracy"]
+                        val_pred = probs.argmax(axis=1).tolist()
+                    cur_lr = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
+                    m = EpochMetrics(epoch + 1, float(logs.get("loss", math.nan)), float(logs.get("accuracy", math.nan)),
+                                     val_loss, val_acc, time.perf_counter() - self.t_epoch, cur_lr, val_pred)
+                    history.append(m)
+                    card["epochs"].append({k: v for k, v in dataclasses.asdict(m).items() if k != "val_predictions"})
+                    key_acc = val_acc if val_acc is not None else m.accuracy
+                    key_loss = val_loss if val_loss is not None else m.loss
+                    if key_acc > best["acc"] or (key_acc == best["acc"] and key_loss < best["loss"]):
+                        best.update(acc=key_acc, loss=key_loss, weights=self.model.get_weights(), epoch=epoch + 1)
+                        if session.checkpoint_path:
+                            ck = dict(card, status="checkpoint", best_epoch=epoch + 1)
+                            save_model(self.model, session.checkpoint_path,
+                                       ModelInfo(list(ds.class_names), (h, w), run_card=ck), weights_dtype=s.weights_dtype)
+                    session._emit("on_epoch", m)
+                    msg = f"epoch {epoch + 1}/{s.epochs}: loss {m.loss:.4f} acc {m.accuracy:.4f}"
+                    if val_acc is not None:
+                        msg += f"  val_loss {val_loss:.4f} val_acc {val_acc:.4f}"
+                    session._log(msg + f"  ({m.seconds:.1f} s)")
+
+            def gen():
+                while True:
+                    for i in range(len(batches)):
+                        yield batches.batch(i)
+
+            try:
+                model.fit(gen(), steps_per_epoch=steps, epochs=s.epochs, callbacks=[_Cb()], verbose=self.verbose)
+            except Exception:
+                card["status"] = "failed"
+                raise
+            if self._stop.is_set():
+                status = "stopped"
+                self._log("stopped")
+            if best["weights"] is not None and len(ds.val):
+                model.set_weights(best["weights"])
+            card["best_epoch"] = best["epoch"]
+            test_report = None
+            test_pred = None
+            if len(ds.test):
+                probs = np.concatenate([evaluator.probabilities(ds.test.x[i : i + 128]) for i in range(0, len(ds.test), 128)])
+                test_report = classification_report(probs, ds.test.y, list(ds.class_names))
+                test_pred = probs.argmax(axis=1)
+                card["test"] = {k: test_report[k] for k in ("accuracy", "loss", "n", "confusion_matrix")}
+                self._log(f"test accuracy {test_report['accuracy']:.4f} (loss {test_report['loss']:.4f}, n {test_report['n']})")
+            card["status"] = status
+            card["duration_seconds"] = round(time.time() - started, 2)
+            model_path = None
+            if self.out:
+                save_model(model, self.out, ModelInfo(list(ds.class_names), (h, w), run_card=card), weights_dtype=s.weights_dtype)
+                atomic_write_json(self.run_card_path, card)
+                model_path = self.out
+                self._log(f"saved {self.out}")
+            ck = self.checkpoint_path if self.checkpoint_path and self.checkpoint_path.exists() else None
+            result = TrainResult(status, model_path, ck, card, test_report, test_pred, history)
+        self._emit("on_finish", result)
+        return result
