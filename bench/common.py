@@ -1,0 +1,114 @@
+"""Shared helpers for the benchmarks: worker subprocesses, thread settings, statistics.
+
+Every measurement that compares two things runs them alternately in the same
+invocation (A B A B ...), because the machine is shared and noisy; the report
+quotes ratios of medians, and the absolute numbers only as context.
+
+Workers run in fresh subprocesses so that TensorFlow's thread pools (which are
+fixed when it initialises) can differ between variants.  A worker prints one
+line ``BENCH_JSON {...}`` as its last output.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+RESULTS = Path(__file__).resolve().parent / "results"
+MARK = "BENCH_JSON "
+
+
+def data_dir() -> Path:
+    env = os.environ.get("HANDSIGN_DATA")
+    for cand in ([Path(env)] if env else []) + [REPO.parent / "shared" / "datasets"]:
+        if (cand / "signs").is_dir():
+            return cand / "signs"
+        if cand.name == "signs" and cand.is_dir():
+            return cand
+    raise SystemExit("SIGNS not found: set HANDSIGN_DATA to the folder holding signs/")
+
+
+def emit(result: dict) -> None:
+    """Worker side: hand one result back to the parent."""
+    sys.stdout.flush()
+    print(MARK + json.dumps(result), flush=True)
+
+
+def run_worker(module: str, args: list[str], *, env: dict | None = None, timeout: float = 900) -> dict:
+    """Run ``python -m module args`` in a fresh process and return its JSON result."""
+    full_env = dict(os.environ)
+    full_env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    full_env.setdefault("QT_QPA_PLATFORM", "offscreen")
+    full_env["PYTHONPATH"] = str(REPO) + os.pathsep + full_env.get("PYTHONPATH", "")
+    full_env.update(env or {})
+    t0 = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, "-m", module, *args], cwd=REPO, env=full_env, capture_output=True, text=True, timeout=timeout
+    )
+    for line in reversed(proc.stdout.splitlines()):
+        if line.startswith(MARK):
+            out = json.loads(line[len(MARK):])
+            out.setdefault("process_seconds", round(time.perf_counter() - t0, 2))
+            return out
+    tail = (proc.stdout[-2000:] + "\n" + proc.stderr[-4000:]).strip()
+    raise RuntimeError(f"worker {module} {' '.join(args)} failed (rc {proc.returncode}):\n{tail}")
+
+
+def set_threads(intra: int | None, inter: int | None) -> None:
+    """Apply TensorFlow thread settings (call before any TensorFlow op)."""
+    if not (intra or inter):
+        return
+    import tensorflow as tf
+
+    if intra:
+        tf.config.threading.set_intra_op_parallelism_threads(intra)
+    if inter:
+        tf.config.threading.set_inter_op_parallelism_threads(inter)
+
+
+def median(values) -> float:
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else float("nan")
+
+
+def percentile(values, q: float) -> float:
+    vals = sorted(values)
+    if not vals:
+        return float("nan")
+    k = (len(vals) - 1) * q / 100.0
+    lo, hi = int(k), min(int(k) + 1, len(vals) - 1)
+    return vals[lo] + (vals[hi] - vals[lo]) * (k - lo)
+
+
+def load_signs():
+    from core.data import load_dataset
+
+    return load_dataset(data_dir())
+
+
+def machine() -> dict:
+    import platform
+
+    flags = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("flags"):
+                flags = line
+                break
+    except OSError:
+        pass
+    load = os.getloadavg() if hasattr(os, "getloadavg") else (float("nan"),) * 3
+    return {
+        "cpus": os.cpu_count(),
+        "cpu": platform.processor() or platform.machine(),
+        "avx512_bf16": "avx512_bf16" in flags,
+        "amx_bf16": "amx_bf16" in flags,
+        "loadavg_1m": round(load[0], 2),
+        "python": platform.python_version(),
+    }
