@@ -1,17 +1,89 @@
-"""Entry point of the desktop app (``handsign-studio``)."""
+"""Entry point of the desktop app (``handsign-studio``).
+
+The window is shown before anything imports TensorFlow; the model loads in the
+background.  ``--smoke`` prints how long that took and quits once the model is
+loaded (or failed), for tests and packaging checks.
+"""
 
 from __future__ import annotations
 
+import argparse
+import logging
 import sys
+import time
+
+T0 = time.perf_counter()
+
+STYLE = """
+QWidget { font-size: 16px; }
+QPushButton { padding: 6px 14px; min-height: 26px; }
+QPushButton#primary { background: #1565c0; color: white; font-weight: bold; border-radius: 4px; }
+QPushButton#primary:disabled { background: #9fb3c8; }
+QTabBar::tab { font-size: 18px; padding: 8px 22px; }
+QLabel#topConfidence { color: #333; }
+QFrame#resultPanel { background: #fafbfc; border: 1px solid #dde1e6; border-radius: 8px; }
+QStatusBar { font-size: 15px; }
+"""
+
+
+def apply_style(app) -> None:
+    from PySide6.QtWidgets import QStyleFactory
+
+    if "Fusion" in QStyleFactory.keys():
+        app.setStyle("Fusion")
+    app.setStyleSheet(STYLE)
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(prog="handsign-studio", description="Hand Sign Studio desktop app")
+    p.add_argument("--model", help="a .keras model to open instead of the shipped / last-used one")
+    p.add_argument("--no-camera", action="store_true", help="do not start the last-used source at start-up")
+    p.add_argument("--smoke", action="store_true", help="print start-up timings and quit when the model is loaded")
+    p.add_argument("--verbose", "-v", action="store_true")
+    return p.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
-    from PySide6.QtWidgets import QApplication, QLabel
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    from core.device import quiet_tensorflow
 
-    app = QApplication(sys.argv if argv is None else argv)
-    label = QLabel("Hand Sign Studio")
-    label.resize(640, 480)
-    label.show()
+    quiet_tensorflow()
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from gui.settings import APPLICATION, ORGANIZATION
+
+    app = QApplication.instance() or QApplication([sys.argv[0]])
+    app.setOrganizationName(ORGANIZATION)
+    app.setApplicationName(APPLICATION)
+    app.setApplicationDisplayName("Hand Sign Studio")
+    apply_style(app)
+    from gui.main_window import MainWindow
+
+    win = MainWindow(model_path=args.model, start_source=not args.no_camera)
+    win.show()
+    app.processEvents()
+    shown = time.perf_counter() - T0
+    tf_at_show = "tensorflow" in sys.modules
+    app.aboutToQuit.connect(win.shutdown)
+    QTimer.singleShot(0, win.start_background)
+    if args.smoke:
+        def report(*_):
+            win.worker_ready_timer.stop()
+            if win.closing:
+                return
+            loaded = time.perf_counter() - T0
+            print(f"window shown after {shown:.3f} s (tensorflow imported then: {tf_at_show}); "
+                  f"model ready after {loaded:.3f} s; error: {win.model_error}", flush=True)
+            win.close()
+
+        win.model_ready.connect(report)
+        win.worker_ready_timer = QTimer(win)
+        win.worker_ready_timer.timeout.connect(lambda: report() if win.model_error and win.model_tab.report else None)
+        win.worker_ready_timer.start(100)
+        QTimer.singleShot(120_000, win.close)
     return app.exec()
 
 
