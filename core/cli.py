@@ -102,7 +102,7 @@ def cmd_train(args) -> int:
     src = resolve_data(args.data)
     ds = load_dataset(src, (args.size, args.size), val_split=settings.val_split, seed=settings.seed)
     print(ds.describe(), flush=True)
-    for path, reason in ds.skipped[:10]:
+    for _path, reason in ds.skipped[:10]:
         print(f"  skipped: {reason}", file=sys.stderr)
     out = Path(args.out).expanduser()
     if out.suffix != ".keras":
@@ -219,6 +219,8 @@ def cmd_summary(args) -> int:
 def cmd_plot(args) -> int:
     from core.architecture import render
 
+    if Path(args.out).suffix.lower() not in (".png", ".svg"):
+        raise HandSignError(f"{args.out}: plot writes .png or .svg files")
     path = render(_summary_model(args.model), args.out)
     print(f"wrote {path}")
     return 0
@@ -234,10 +236,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
-        if args.command != "plot" or args.model:
-            from core.device import import_backend_quietly
+        from core.device import import_backend_quietly
 
-            import_backend_quietly()
+        import_backend_quietly()
         return COMMANDS[args.command](args)
     except HandSignError as exc:
         print(f"handsign: error: {exc}", file=sys.stderr)

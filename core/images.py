@@ -96,8 +96,8 @@ def to_rgb_uint8(image: np.ndarray, *, bgr: bool = False) -> np.ndarray:
         arr = (arr.astype(np.uint32) * 255 + 32767) // 65535
         arr = arr.astype(np.uint8)
     elif np.issubdtype(arr.dtype, np.floating):
-        arr = np.nan_to_num(arr.astype(np.float32), nan=0.0, posinf=1.0, neginf=0.0)
-        arr = (np.clip(arr, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+        arr = np.clip(np.nan_to_num(arr.astype(np.float64), nan=0.0, posinf=1.0, neginf=0.0), 0.0, 1.0)
+        arr = (arr * 255.0 + 0.5).astype(np.uint8)
     elif np.issubdtype(arr.dtype, np.integer):
         arr = np.clip(arr, 0, 255).astype(np.uint8)
     else:

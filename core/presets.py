@@ -18,6 +18,8 @@ from core.training import TrainSettings
 PRESETS: dict[str, dict] = {
     "quick": dict(epochs=12, batch_size=32, learning_rate=2e-3, schedule="cosine", augment=True, val_split=0.15),
     "standard": dict(epochs=30, batch_size=32, learning_rate=1e-3, schedule="cosine", augment=True, val_split=0.15),
+    "ship": dict(epochs=40, batch_size=32, learning_rate=1e-3, schedule="cosine", augment=True,
+                 augment_level="studio", val_split=0.15, weights_dtype="float16"),
     "notebook": dict(epochs=2, batch_size=32, learning_rate=1e-3, schedule="constant", augment=False, val_split=0.0,
                      init="glorot", bn_momentum=0.99),
 }

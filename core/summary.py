@@ -61,8 +61,8 @@ def format_table(summary: dict[str, Any]) -> str:
     """A text table in the notebook's style."""
     headers = ("Layer (type)", "Output Shape", "Param #", "Connected to")
     rows = [
-        (f"{l['name']} ({l['type']})", l["output_shape"], f"{l['params']:,}", ", ".join(l["connected_to"]))
-        for l in summary["layers"]
+        (f"{row['name']} ({row['type']})", row["output_shape"], f"{row['params']:,}", ", ".join(row["connected_to"]))
+        for row in summary["layers"]
     ]
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
     line = "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from core.augment import AugmentConfig, augment_batch
+from core.augment import LEVELS, AugmentConfig, augment_batch, foreground_masks
 from core.data import Dataset
 from core.errors import HandSignError
 from core.images import scale
@@ -43,12 +43,17 @@ class TrainSettings:
     learning_rate: float = 1e-3
     schedule: str = "cosine"  # "constant" or "cosine" (decays to 1 % over the run)
     augment: bool = True
+    augment_level: str = "basic"  # "basic" (framing, light) or "studio" (+ backgrounds, colour, camera)
     val_split: float = 0.15
     seed: int = 0
     device: str = "cpu"
     init: str = "he"
     bn_momentum: float = 0.9
     weights_dtype: str = "float32"  # "float16" halves the saved file
+    # Compute dtype while training: "auto" = mixed_bfloat16 on a CPU with bf16 units (about 1.3x
+    # faster there, same accuracy; see bench/README.md), else float32.  Saved models are float32.
+    precision: str = "auto"
+    fused_batchnorm: bool = True  # TensorFlow's fused BatchNorm kernel while training (same maths; core.accel)
     preset: str = ""
 
     def validate(self) -> None:
@@ -58,6 +63,10 @@ class TrainSettings:
             raise HandSignError(f"batch size must be at least 1, got {self.batch_size}")
         if not (0 < self.learning_rate < 10):
             raise HandSignError(f"learning rate must be a small positive number, got {self.learning_rate}")
+        if self.augment_level not in LEVELS:
+            raise HandSignError(f"augment level must be one of {', '.join(LEVELS)}, got {self.augment_level!r}")
+        if self.precision not in ("auto", "float32", "mixed_bfloat16"):
+            raise HandSignError(f"precision must be 'auto', 'float32' or 'mixed_bfloat16', got {self.precision!r}")
         if self.schedule not in ("constant", "cosine"):
             raise HandSignError(f"schedule must be 'constant' or 'cosine', got {self.schedule!r}")
 
@@ -135,6 +144,8 @@ class _Batches:
         self.x, self.y, self.batch_size, self.augment = x, y, batch_size, augment
         self.rng = np.random.default_rng(seed)
         self.aug_cfg = aug_cfg or AugmentConfig()
+        # Foreground masks for background replacement, computed once per run.
+        self.masks = foreground_masks(x) if augment and self.aug_cfg.background_prob > 0 else None
         self.order = self.rng.permutation(len(y))
 
     def __len__(self):
@@ -144,7 +155,7 @@ class _Batches:
         idx = self.order[i * self.batch_size : (i + 1) * self.batch_size]
         xb = self.x[idx]
         if self.augment:
-            xb = augment_batch(xb, self.rng, self.aug_cfg)
+            xb = augment_batch(xb, self.rng, self.aug_cfg, None if self.masks is None else self.masks[idx])
         return scale(xb), self.y[idx]
 
     def reshuffle(self):
@@ -272,8 +283,25 @@ class TrainingSession:
                     )
             else:
                 model = self.builder((h, w, 3), n_classes, s)
+            # Train a copy that computes in bfloat16 where that is faster; the float32
+            # model (same weights, copied back) is what gets tested and saved.
+            from core.accel import fuse_batchnorm, resolve_precision, with_precision
+
+            precision = card["precision"] = resolve_precision(s.precision, s.device)
+            plain_model = model
+            if precision != "float32":
+                model = with_precision(model, precision)
+            if s.fused_batchnorm:
+                fuse_batchnorm(model)
+
+            def plain():
+                if model is not plain_model:
+                    plain_model.set_weights(model.get_weights())
+                return plain_model
+
             self.model = model
-            batches = _Batches(ds.train.x, ds.train.y, s.batch_size, s.augment, s.seed, self.aug_cfg)
+            batches = _Batches(ds.train.x, ds.train.y, s.batch_size, s.augment, s.seed,
+                               self.aug_cfg or LEVELS[s.augment_level])
             steps = len(batches)
             total_steps = steps * s.epochs
             if s.schedule == "cosine":
@@ -356,7 +384,7 @@ class TrainingSession:
                         best.update(acc=key_acc, loss=key_loss, weights=self.model.get_weights(), epoch=epoch + 1)
                         if session.checkpoint_path:
                             ck = dict(card, status="checkpoint", best_epoch=epoch + 1)
-                            save_model(self.model, session.checkpoint_path,
+                            save_model(plain(), session.checkpoint_path,
                                        ModelInfo(list(ds.class_names), (h, w), run_card=ck), weights_dtype=s.weights_dtype)
                     session._emit("on_epoch", m)
                     msg = f"epoch {epoch + 1}/{s.epochs}: loss {m.loss:.4f} acc {m.accuracy:.4f}"
@@ -370,7 +398,8 @@ class TrainingSession:
                         yield batches.batch(i)
 
             try:
-                model.fit(gen(), steps_per_epoch=steps, epochs=s.epochs, callbacks=[_Cb()], verbose=self.verbose)
+                model.fit(gen(), steps_per_epoch=steps, epochs=s.epochs, callbacks=[_Cb()], verbose=self.verbose,
+                          shuffle=False)
             except Exception:
                 card["status"] = "failed"
                 raise
@@ -380,6 +409,9 @@ class TrainingSession:
             if best["weights"] is not None and len(ds.val):
                 model.set_weights(best["weights"])
             card["best_epoch"] = best["epoch"]
+            if model is not plain_model:  # test and save the float32 model users will run
+                model = self.model = plain()
+                evaluator = Classifier(model, ModelInfo(list(ds.class_names), (h, w)))
             test_report = None
             test_pred = None
             if len(ds.test):

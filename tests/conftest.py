@@ -77,11 +77,13 @@ def tiny_builder(input_shape, classes, settings=None):
     from keras import layers
 
     inp = keras.Input(shape=tuple(input_shape))
-    x = layers.Conv2D(8, 3, strides=2, padding="same")(inp)
+    x = layers.Conv2D(16, 3, strides=2, padding="same")(inp)
     x = layers.BatchNormalization(momentum=0.9)(x)
     x = layers.Activation("relu")(x)
-    x = layers.Conv2D(16, 3, strides=2, padding="same")(x)
+    x = layers.Conv2D(32, 3, strides=2, padding="same")(x)
+    x = layers.BatchNormalization(momentum=0.9)(x)
     x = layers.Activation("relu")(x)
+    x = layers.Conv2D(64, 3, strides=2, padding="same", activation="relu")(x)
     x = layers.GlobalAveragePooling2D()(x)
     out = layers.Dense(classes, activation="softmax")(x)
     return keras.Model(inp, out, name="tiny")

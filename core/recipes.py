@@ -1,0 +1,187 @@
+"""The recipe behind the shipped model, and the measurements that chose it.
+
+``python -m core.recipes ship`` trains the model the app ships
+(``assets/models/handsign_resnet50.keras``); ``python -m core.recipes ablate``
+measures what each augmentation ingredient is worth on an unseen source.
+
+Data: SIGNS (train + val folders; its 120 test images stay for testing) plus
+digits 0-5 of the Sign Language Digits dataset (other people, camera, light
+and framing), split **by participant** (blocks of ten files per person), never
+by image, so validation measures people the model has not seen.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from core.data import Dataset, Split, block_of_ten, load_dataset
+from core.errors import DataError
+
+log = logging.getLogger(__name__)
+
+SHIP_CLASSES = [str(i) for i in range(6)]
+
+
+def load_sld(root: Path, size=(64, 64), *, val_persons: float = 0.2, seed: int = 0) -> Dataset:
+    """Sign Language Digits, digits 0-5, split by participant into train / val (no test)."""
+    return load_dataset(root, size, kind="folders", classes=SHIP_CLASSES, val_split=val_persons, test_split=0.0,
+                        seed=seed, group_fn=block_of_ten)
+
+
+def load_mix(data_root: Path, size=(64, 64), *, seed: int = 0, include_sld: bool = True) -> tuple[Dataset, dict[str, Split]]:
+    """SIGNS + SLD(0-5) for training; returns the dataset and named evaluation splits."""
+    signs = load_dataset(data_root / "signs", size, kind="cs230")
+    evals = {"signs_test": signs.test, "signs_val": signs.val}
+    if not include_sld:
+        return signs, evals
+    sld_root = data_root / "sign-language-digits"
+    if not sld_root.is_dir():
+        raise DataError(f"{sld_root}: Sign Language Digits not found (needed for the shipped-model recipe)")
+    sld = load_sld(sld_root, size, seed=seed)
+    evals["sld_val_persons"] = sld.val
+    mix = Dataset(
+        class_names=SHIP_CLASSES,
+        train=Split.concat([signs.train, _drop_groups(sld.train)]),
+        val=Split.concat([signs.val, _drop_groups(sld.val)]),
+        test=signs.test,
+        source=f"{signs.source} + {sld.source} (digits 0-5, person split)",
+        kind="mix",
+        skipped=signs.skipped + sld.skipped,
+    )
+    return mix, evals
+
+
+def _drop_groups(s: Split) -> Split:
+    return Split(s.x, s.y, s.files, None)
+
+
+def studio_shift(split: Split, seed: int = 123) -> Split:
+    """A synthetic 'other studio': the wall recoloured to plain colours and the hand framed smaller.
+
+    Deterministic, for validation only: it imitates the kept-back source's plain
+    backgrounds of another colour and larger, differently framed photos.
+    """
+    import cv2
+
+    from core.augment import foreground_masks
+
+    rng = np.random.default_rng(seed)
+    masks = foreground_masks(split.x)
+    palette = np.array([[40, 60, 140], [30, 120, 60], [150, 40, 40], [70, 70, 70], [200, 170, 60], [20, 20, 20]], np.float32)
+    out = np.empty_like(split.x)
+    n, h, w, _ = split.x.shape
+    for i in range(n):
+        s = rng.uniform(0.6, 0.8)
+        m = cv2.getRotationMatrix2D((w / 2, h / 2), 0.0, s)
+        m[:, 2] += rng.uniform(-0.08, 0.08, 2) * (w, h)
+        img = cv2.warpAffine(split.x[i], m, (w, h), borderMode=cv2.BORDER_CONSTANT).astype(np.float32)
+        mask = cv2.warpAffine(masks[i], m, (w, h), borderMode=cv2.BORDER_CONSTANT)[..., None]
+        bg = palette[i % len(palette)]
+        out[i] = np.clip(img * mask + bg * (1 - mask), 0, 255).astype(np.uint8)
+    return Split(out, split.y.copy(), split.files, None)
+
+
+def evaluate_splits(model_path: Path, evals: dict[str, Split]) -> dict[str, float]:
+    from core.inference import Classifier
+    from core.metrics import classification_report
+
+    clf = Classifier.load(model_path)
+    scores = {}
+    for name, split in evals.items():
+        if not len(split):
+            continue
+        probs = np.concatenate([clf.probabilities(split.x[i : i + 128]) for i in range(0, len(split), 128)])
+        scores[name] = round(classification_report(probs, split.y, clf.class_names)["accuracy"], 4)
+    return scores
+
+
+def _train(ds, settings, out: Path, log_file=None):
+    from core.training import TrainingSession
+
+    class Printer:
+        def on_log(self, message):
+            print(message, flush=True)
+            if log_file:
+                log_file.write(message + "\n")
+                log_file.flush()
+
+    return TrainingSession(ds, settings, Printer(), out=out).run()
+
+
+def cmd_ablate(args) -> None:
+    """Train on SIGNS only with each augmentation level; score on SLD 0-5 (a real other source)."""
+    from core.presets import settings_for
+
+    root = Path(args.data)
+    signs, evals = load_mix(root, include_sld=False)
+    sld = load_sld(root / "sign-language-digits", val_persons=0.0)
+    evals["sld_all_unseen_source"] = Split.concat([sld.train, sld.val])
+    evals["signs_test_studio_shift"] = studio_shift(signs.test)
+    results = []
+    for name, augment, level in [("no augmentation", False, "basic"), ("basic", True, "basic"), ("studio", True, "studio")]:
+        settings = settings_for("standard", epochs=args.epochs, augment=augment, augment_level=level, seed=args.seed)
+        out = Path(args.out) / f"ablate-{level if augment else 'none'}.keras"
+        t0 = time.time()
+        _train(signs, settings, out)
+        scores = evaluate_splits(out, evals)
+        results.append({"ingredients": name, "epochs": args.epochs, "minutes": round((time.time() - t0) / 60, 1), **scores})
+        print(json.dumps(results[-1]), flush=True)
+    Path(args.out, "ablation.json").write_text(json.dumps(results, indent=2))
+
+
+def cmd_ship(args) -> None:
+    from core.presets import settings_for
+
+    root = Path(args.data)
+    ds, evals = load_mix(root, seed=args.seed, include_sld=not args.signs_only)
+    evals["signs_test_studio_shift"] = studio_shift(ds.test)
+    if "sld_val_persons" in evals:
+        evals["sld_val_persons_studio_shift"] = studio_shift(evals["sld_val_persons"])
+    print(ds.describe(), flush=True)
+    settings = settings_for("ship", epochs=args.epochs or None, seed=args.seed)
+    out = Path(args.out)
+    t0 = time.time()
+    result = _train(ds, settings, out)
+    scores = evaluate_splits(out, evals)
+    print(json.dumps({"scores": scores, "minutes": round((time.time() - t0) / 60, 1), "status": result.status}), flush=True)
+    # Record the evaluation in the run card (sidecar and inside the model file).
+    from core.modelio import ModelInfo, atomic_write_json, load_model, save_model
+
+    model, info = load_model(out)
+    card = dict(info.run_card, evaluation=scores, recipe="python -m core.recipes ship")
+    save_model(model, out, ModelInfo(info.class_names, info.input_size, run_card=card), weights_dtype=settings.weights_dtype)
+    atomic_write_json(out.with_suffix(".json"), card)
+
+
+def main(argv=None) -> int:
+    from core.device import import_backend_quietly
+
+    import_backend_quietly()
+    p = argparse.ArgumentParser(prog="python -m core.recipes")
+    sub = p.add_subparsers(dest="cmd", required=True)
+    a = sub.add_parser("ablate")
+    a.add_argument("--data", required=True, help="folder holding signs/ and sign-language-digits/")
+    a.add_argument("--epochs", type=int, default=15)
+    a.add_argument("--seed", type=int, default=0)
+    a.add_argument("--out", default="out/ablate")
+    s = sub.add_parser("ship")
+    s.add_argument("--data", required=True)
+    s.add_argument("--epochs", type=int)
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--signs-only", action="store_true")
+    s.add_argument("--out", default="out/ship/handsign_resnet50.keras")
+    args = p.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING)
+    {"ablate": cmd_ablate, "ship": cmd_ship}[args.cmd](args)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
