@@ -81,10 +81,10 @@ def run_ours(args, ds) -> dict:
     from core.training import TrainingSession
 
     overrides = dict(batch_size=args.batch_size, epochs=1000, augment=not args.no_augment)
-    for key in ("precision", "jit_compile"):
+    for key in ("precision", "fused_batchnorm"):
         val = getattr(args, key)
         if val is not None:
-            overrides[key] = val
+            overrides[key] = bool(val) if key == "fused_batchnorm" else val
     settings = settings_for("quick", **overrides)
     size = ds.image_size
     # No val/test images: only the training loop is measured.
@@ -109,12 +109,14 @@ def run_proto(args, ds) -> dict:
     from core.augment import augment_batch
     from core.resnet import ResNet50
 
-    if os.environ.get("BENCH_FUSED_BN"):
-        exec(open("/tmp/fbn.py").read(), {})
-    if args.precision == "mixed_bfloat16":
-        keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    from core.accel import fuse_batchnorm, with_precision
+
     keras.utils.set_random_seed(0)
     model = ResNet50((64, 64, 3), ds.num_classes, init="he", bn_momentum=0.9)
+    if args.precision and args.precision != "float32":
+        model = with_precision(model, args.precision)
+    if args.fused_batchnorm:
+        fuse_batchnorm(model)
     model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy", metrics=["accuracy"],
                   jit_compile=bool(args.jit_compile))
     x8, y = ds.train.x, ds.train.y
@@ -150,7 +152,8 @@ def main(argv=None) -> None:
     p.add_argument("--warmup", type=int, default=4)
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--precision", default=None)
-    p.add_argument("--jit-compile", type=int, default=None)
+    p.add_argument("--jit-compile", type=int, default=0, help="proto only")
+    p.add_argument("--fused-batchnorm", type=int, default=None, help="0 or 1 (default: the product's setting)")
     p.add_argument("--no-augment", action="store_true")
     p.add_argument("--feed", default="gen_f32")
     p.add_argument("--intra", type=int, default=None)
@@ -161,7 +164,8 @@ def main(argv=None) -> None:
     ds = load_signs()
     fn = {"baseline": run_baseline, "ours": run_ours, "proto": run_proto}[args.variant]
     out = fn(args, ds)
-    out.update(variant=args.variant, batch_size=args.batch_size, precision=args.precision, worker_seconds=round(time.perf_counter() - t0, 1))
+    out.update(variant=args.variant, batch_size=args.batch_size, precision=args.precision,
+               fused_batchnorm=args.fused_batchnorm, worker_seconds=round(time.perf_counter() - t0, 1))
     emit(out)
 
 

@@ -1,0 +1,140 @@
+"""Speed settings (core.accel, TrainSettings.precision / fused_batchnorm): same maths, plain saved models.
+
+Speed itself is measured in bench/, never here.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from core import accel
+from core.data import Dataset, Split
+from core.errors import HandSignError
+from core.modelio import load_model
+from core.training import TrainingSession, TrainSettings
+from tests.conftest import tiny_builder
+
+
+def _bn_model(momentum=0.9):
+    import keras
+
+    inp = keras.Input((6, 6, 5))
+    out = keras.layers.BatchNormalization(momentum=momentum, name="bn")(inp)
+    return keras.Model(inp, out)
+
+
+def _twins():
+    import keras
+
+    keras.utils.set_random_seed(3)
+    a = _bn_model()
+    a.get_layer("bn").gamma.assign(np.linspace(0.5, 2.0, 5).astype("float32"))
+    a.get_layer("bn").beta.assign(np.linspace(-1.0, 1.0, 5).astype("float32"))
+    b = keras.models.clone_model(a)
+    b.set_weights(a.get_weights())
+    return a, b
+
+
+def test_fused_batchnorm_matches_keras_in_training_and_inference():
+    import keras
+
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip("the fused kernel is a TensorFlow path")
+    a, b = _twins()
+    assert accel.fuse_batchnorm(b) == 1
+    assert accel.fuse_batchnorm(b) == 0  # idempotent
+    x = np.random.default_rng(0).normal(2.0, 3.0, (4, 6, 6, 5)).astype("float32")
+    for training in (True, True, False):
+        ya = np.asarray(a(x, training=training))
+        yb = np.asarray(b(x, training=training))
+        np.testing.assert_allclose(yb, ya, atol=2e-5, rtol=1e-5)
+    # Same moving statistics after two training calls (biased variance, as Keras keeps it).
+    for wa, wb in zip(a.get_weights(), b.get_weights(), strict=True):
+        np.testing.assert_allclose(wb, wa, atol=1e-5, rtol=1e-5)
+
+
+def test_fused_batchnorm_keeps_the_layer_plain_and_traces_gradients(tmp_path):
+    import keras
+    import tensorflow as tf
+
+    _, b = _twins()
+    accel.fuse_batchnorm(b)
+    layer = b.get_layer("bn")
+    assert type(layer) is keras.layers.BatchNormalization
+    path = tmp_path / "bn.keras"
+    b.save(path)
+    reloaded = keras.saving.load_model(path, safe_mode=True)  # plain Keras, no custom objects
+    assert type(reloaded.get_layer("bn")) is keras.layers.BatchNormalization
+    x = tf.constant(np.random.default_rng(1).random((2, 6, 6, 5), dtype=np.float32))
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_sum(b(x, training=True) ** 2)
+    grads = tape.gradient(loss, b.trainable_variables)
+    assert all(g is not None and np.all(np.isfinite(g)) for g in grads)
+
+
+def test_bfloat16_copy_computes_in_bf16_and_outputs_float32_probabilities():
+    import keras
+
+    model = tiny_builder((32, 32, 3), 4)
+    fast = accel.with_precision(model, "mixed_bfloat16")
+    assert fast is not model
+    policies = {layer.name: layer.dtype_policy.name for layer in fast.layers if not isinstance(layer, keras.layers.InputLayer)}
+    assert policies[fast.layers[-1].name] == "float32"  # softmax output stays float32
+    assert any(p == "mixed_bfloat16" for p in policies.values())
+    x = np.random.default_rng(0).random((3, 32, 32, 3), dtype=np.float32)
+    probs = fast(x, training=False)
+    assert probs.dtype == "float32"
+    np.testing.assert_allclose(np.asarray(probs).sum(axis=1), 1.0, atol=1e-5)
+    # Variables stay float32, so the weights round-trip exactly.
+    back = accel.with_precision(fast, "float32")
+    for wa, wb in zip(model.get_weights(), back.get_weights(), strict=True):
+        np.testing.assert_array_equal(wa, wb)
+    np.testing.assert_allclose(np.asarray(back(x, training=False)), np.asarray(model(x, training=False)), atol=1e-6)
+    assert accel.with_precision(model, "float32") is model
+
+
+def test_precision_is_validated():
+    with pytest.raises(HandSignError, match="precision"):
+        TrainSettings(precision="float16").validate()
+    assert accel.resolve_precision("float32") == "float32"
+    assert accel.resolve_precision("auto", "gpu:0") == "float32"
+    assert accel.resolve_precision("auto") in accel.PRECISIONS
+    with pytest.raises(ValueError):
+        accel.resolve_precision("bfloat16")
+
+
+def _tiny_dataset(n_per_class=6, size=32, classes=3):
+    rng = np.random.default_rng(0)
+    y = np.repeat(np.arange(classes), n_per_class)
+    x = rng.integers(0, 256, (len(y), size, size, 3), dtype=np.uint8)
+    x[..., 0] = (y[:, None, None] * 100).astype(np.uint8)  # learnable signal
+    split = Split(x, y)
+    return Dataset([f"c{i}" for i in range(classes)], split, split, split, "memory", "test")
+
+
+def test_bfloat16_training_saves_a_float32_model(tmp_path):
+    ds = _tiny_dataset()
+    out = tmp_path / "m.keras"
+    settings = TrainSettings(epochs=2, batch_size=6, precision="mixed_bfloat16", augment=False, seed=2)
+    result = TrainingSession(ds, settings, out=out, builder=tiny_builder).run()
+    assert result.run_card["precision"] == "mixed_bfloat16"
+    assert result.run_card["settings"]["precision"] == "mixed_bfloat16"
+    for path in (out, result.checkpoint_path):
+        model, _ = load_model(path)
+        assert {layer.dtype_policy.name for layer in model.layers[1:]} == {"float32"}
+        probs = model(ds.test.x[:2].astype("float32") / 255.0, training=False)
+        assert probs.dtype == "float32"
+    # The test report is the saved float32 model's.
+    model, _ = load_model(out)
+    probs = np.asarray(model(ds.test.x.astype("float32") / 255.0, training=False))
+    assert result.test_report["accuracy"] == pytest.approx(float(np.mean(probs.argmax(1) == ds.test.y)))
+
+
+def test_float32_training_without_fused_batchnorm_is_the_plain_path(tmp_path):
+    ds = _tiny_dataset()
+    settings = TrainSettings(epochs=1, batch_size=6, precision="float32", fused_batchnorm=False, augment=False)
+    session = TrainingSession(ds, settings, builder=tiny_builder)
+    result = session.run()
+    assert result.run_card["precision"] == "float32"
+    assert not any(hasattr(layer.call, "__wrapped_plain_call__") for layer in session.model.layers)
