@@ -14,21 +14,24 @@ from tests.conftest import tiny_builder
 
 @pytest.fixture
 def make_window(qtbot):
-    """Create real main windows; each is closed at the end of the test and its threads waited for."""
+    """Create real main windows; each is closed at the end of the test and its threads waited for.
+
+    The windows are deliberately not registered with ``qtbot.addWidget``: pytest-qt would close and
+    delete them before this fixture's teardown, while a training may still be stopping.
+    """
     from gui.main_window import MainWindow
 
     made = []
 
     def make(*, model_path=None, start_source=False, background=True, wait_model=True, **kw):
         win = MainWindow(model_path=None if model_path is None else str(model_path), start_source=start_source, **kw)
-        qtbot.addWidget(win)
         win.resize(1400, 900)
         win.show()
         made.append(win)
         if background:
             win.start_background()
             if wait_model and model_path is not None:
-                qtbot.waitUntil(lambda: win.classify.model_ready or win.model_error, timeout=60_000)
+                qtbot.waitUntil(lambda: bool(win.classify.model_ready or win.model_error), timeout=60_000)
                 assert win.model_error is None, win.model_error
         return win
 
@@ -107,7 +110,8 @@ def tiny_signs_tree(tmp_path, signs_dir) -> Path:
 
 
 def wait_for(qtbot, cond, timeout=30_000):
-    qtbot.waitUntil(cond, timeout=timeout)
+    # bool(): pytest-qt treats a callback returning None as "assertion style" and stops at once.
+    qtbot.waitUntil(lambda: bool(cond()), timeout=timeout)
 
 
 def settle(qtbot, seconds: float):
