@@ -106,10 +106,9 @@ def run_proto(args, ds) -> dict:
     import keras
     import numpy as np
 
+    from core.accel import fuse_batchnorm, with_precision
     from core.augment import augment_batch
     from core.resnet import ResNet50
-
-    from core.accel import fuse_batchnorm, with_precision
 
     keras.utils.set_random_seed(0)
     model = ResNet50((64, 64, 3), ds.num_classes, init="he", bn_momentum=0.9)

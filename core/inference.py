@@ -49,16 +49,18 @@ class Prediction:
 
 
 class Classifier:
-    def __init__(self, model, info: ModelInfo, path: Path | None = None):
+    def __init__(self, model, info: ModelInfo, path: Path | None = None, *, frozen: bool = False):
+        """``frozen=True``: the weights will not change (a loaded file), so the forward pass
+        bakes them in as constants with BatchNorm folded (core.accel.constant_forward)."""
         self.model = model
         self.info = info
         self.path = path
-        self._forward = self._make_forward(model)
+        self._forward = self._make_forward(model, frozen)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> Classifier:
         model, info = load_model(path)
-        return cls(model, info, Path(path))
+        return cls(model, info, Path(path), frozen=True)
 
     @property
     def class_names(self) -> list[str]:
@@ -69,12 +71,17 @@ class Classifier:
         return self.info.input_size
 
     @staticmethod
-    def _make_forward(model):
+    def _make_forward(model, frozen: bool = False):
         import keras
 
         if keras.backend.backend() == "tensorflow":
             import tensorflow as tf
 
+            if frozen:
+                from core.accel import constant_forward
+
+                const_fn = constant_forward(model)
+                return lambda x: const_fn(x).numpy()
             h, w, c = model.input_shape[1:]
             spec = tf.TensorSpec((None, h, w, c), tf.float32)
             fn = tf.function(lambda x: model(x, training=False), input_signature=[spec], jit_compile=False)

@@ -138,3 +138,69 @@ def test_float32_training_without_fused_batchnorm_is_the_plain_path(tmp_path):
     result = session.run()
     assert result.run_card["precision"] == "float32"
     assert not any(hasattr(layer.call, "__wrapped_plain_call__") for layer in session.model.layers)
+
+
+def _conv_bn_model():
+    """Conv2D -> BN pairs with and without conv bias, a residual add, and a BN that is not after a conv."""
+    import keras
+    from keras import layers
+
+    inp = keras.Input((16, 16, 3))
+    x = layers.BatchNormalization(name="bn_in")(inp)  # not after a conv: kept as it is
+    a = layers.Conv2D(8, 3, padding="same", name="c1")(x)
+    a = layers.BatchNormalization(name="bn1")(a)
+    a = layers.Activation("relu")(a)
+    b = layers.Conv2D(8, 1, use_bias=False, name="c2")(x)
+    b = layers.BatchNormalization(name="bn2", epsilon=1e-5)(b)
+    y = layers.Activation("relu")(layers.Add()([a, b]))
+    y = layers.GlobalAveragePooling2D()(y)
+    out = layers.Dense(4, activation="softmax")(y)
+    model = keras.Model(inp, out)
+    rng = np.random.default_rng(5)
+    for layer in model.layers:
+        if isinstance(layer, layers.BatchNormalization):
+            n = layer.gamma.shape[0]
+            layer.gamma.assign(rng.uniform(0.5, 2, n).astype("float32"))
+            layer.beta.assign(rng.normal(0, 0.5, n).astype("float32"))
+            layer.moving_mean.assign(rng.normal(0, 0.5, n).astype("float32"))
+            layer.moving_variance.assign(rng.uniform(0.3, 3, n).astype("float32"))
+    return model
+
+
+def test_constant_forward_matches_the_model_in_inference_mode():
+    import keras
+
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip("TensorFlow path")
+    model = _conv_bn_model()
+    assert accel._conv_bn_pairs(model) == {"c1": "bn1", "c2": "bn2"}
+    before = [w.copy() for w in model.get_weights()]
+    fn = accel.constant_forward(model)
+    x = np.random.default_rng(0).random((5, 16, 16, 3), dtype=np.float32)
+    np.testing.assert_allclose(np.asarray(fn(x)), np.asarray(model(x, training=False)), atol=2e-6, rtol=1e-5)
+    np.testing.assert_allclose(np.asarray(fn(x[:1])), np.asarray(model(x[:1], training=False)), atol=2e-6, rtol=1e-5)
+    for a, b in zip(before, model.get_weights(), strict=True):  # the model itself is untouched
+        np.testing.assert_array_equal(a, b)
+
+
+def test_loaded_classifier_uses_the_frozen_path_and_agrees_with_the_model(tmp_path):
+    from core.inference import Classifier
+    from core.modelio import ModelInfo, save_model
+
+    model = _conv_bn_model()
+    path = tmp_path / "m.keras"
+    save_model(model, path, ModelInfo(["a", "b", "c", "d"], (16, 16), architecture="test"))
+    clf = Classifier.load(path)
+    images = np.random.default_rng(1).integers(0, 256, (3, 16, 16, 3), dtype=np.uint8)
+    expected = np.asarray(clf.model(images.astype("float32") / 255.0, training=False))
+    np.testing.assert_allclose(clf.probabilities(images), expected, atol=2e-6, rtol=1e-5)
+
+
+def test_prepare_crops_before_reordering_channels_with_the_same_pixels():
+    from core.images import Region, crop_resize, prepare, to_rgb_uint8
+
+    frame = np.random.default_rng(2).integers(0, 256, (48, 64, 3), dtype=np.uint8)
+    for region in (None, Region(5, 3, 30, 30)):
+        for bgr in (False, True):
+            expected = crop_resize(to_rgb_uint8(frame, bgr=bgr), (16, 16), region)
+            np.testing.assert_array_equal(prepare(frame, (16, 16), region=region, bgr=bgr), expected)
