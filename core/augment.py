@@ -43,19 +43,19 @@ class AugmentConfig:
 
 BASIC = AugmentConfig()
 STUDIO = AugmentConfig(
-    rotation_deg=20.0,
-    scale=(0.55, 1.15),
-    shift=0.12,
-    brightness=0.3,
-    contrast=0.35,
-    color=0.15,
-    blur_prob=0.3,
-    background_prob=0.7,
-    hue_deg=12.0,
-    saturation=0.4,
-    gamma=0.35,
-    gray_prob=0.08,
-    noise=0.04,
+    rotation_deg=15.0,
+    scale=(0.6, 1.1),
+    shift=0.10,
+    brightness=0.25,
+    contrast=0.3,
+    color=0.12,
+    blur_prob=0.2,
+    background_prob=0.5,
+    hue_deg=8.0,
+    saturation=0.3,
+    gamma=0.2,
+    gray_prob=0.05,
+    noise=0.02,
 )
 
 

@@ -46,10 +46,13 @@ def load_mix(data_root: Path, size=(64, 64), *, seed: int = 0, include_sld: bool
         raise DataError(f"{sld_root}: Sign Language Digits not found (needed for the shipped-model recipe)")
     sld = load_sld(sld_root, size, seed=seed)
     evals["sld_val_persons"] = sld.val
+    # Validation imitates a different studio too: the same people on recoloured walls,
+    # framed smaller.  The best checkpoint is chosen on all of it.
+    val_parts = [signs.val, _drop_groups(sld.val), studio_shift(signs.val, seed + 7), studio_shift(sld.val, seed + 8)]
     mix = Dataset(
         class_names=SHIP_CLASSES,
         train=Split.concat([signs.train, _drop_groups(sld.train)]),
-        val=Split.concat([signs.val, _drop_groups(sld.val)]),
+        val=Split.concat(val_parts),
         test=signs.test,
         source=f"{signs.source} + {sld.source} (digits 0-5, person split)",
         kind="mix",
@@ -102,7 +105,7 @@ def evaluate_splits(model_path: Path, evals: dict[str, Split]) -> dict[str, floa
     return scores
 
 
-def _train(ds, settings, out: Path, log_file=None):
+def _train(ds, settings, out: Path, log_file=None, initial_model=None):
     from core.training import TrainingSession
 
     class Printer:
@@ -112,7 +115,7 @@ def _train(ds, settings, out: Path, log_file=None):
                 log_file.write(message + "\n")
                 log_file.flush()
 
-    return TrainingSession(ds, settings, Printer(), out=out).run()
+    return TrainingSession(ds, settings, Printer(), out=out, initial_model=initial_model).run()
 
 
 def cmd_ablate(args) -> None:
@@ -125,7 +128,10 @@ def cmd_ablate(args) -> None:
     evals["sld_all_unseen_source"] = Split.concat([sld.train, sld.val])
     evals["signs_test_studio_shift"] = studio_shift(signs.test)
     results = []
-    for name, augment, level in [("no augmentation", False, "basic"), ("basic", True, "basic"), ("studio", True, "studio")]:
+    levels = [("no augmentation", False, "basic"), ("basic", True, "basic"), ("studio", True, "studio")]
+    if args.only:
+        levels = [lv for lv in levels if (lv[2] if lv[1] else "none") in args.only]
+    for name, augment, level in levels:
         settings = settings_for("standard", epochs=args.epochs, augment=augment, augment_level=level, seed=args.seed)
         out = Path(args.out) / f"ablate-{level if augment else 'none'}.keras"
         t0 = time.time()
@@ -133,7 +139,9 @@ def cmd_ablate(args) -> None:
         scores = evaluate_splits(out, evals)
         results.append({"ingredients": name, "epochs": args.epochs, "minutes": round((time.time() - t0) / 60, 1), **scores})
         print(json.dumps(results[-1]), flush=True)
-    Path(args.out, "ablation.json").write_text(json.dumps(results, indent=2))
+    with Path(args.out, "ablation.jsonl").open("a") as fh:
+        for row in results:
+            fh.write(json.dumps(row) + "\n")
 
 
 def cmd_ship(args) -> None:
@@ -145,19 +153,58 @@ def cmd_ship(args) -> None:
     if "sld_val_persons" in evals:
         evals["sld_val_persons_studio_shift"] = studio_shift(evals["sld_val_persons"])
     print(ds.describe(), flush=True)
-    settings = settings_for("ship", epochs=args.epochs or None, seed=args.seed)
+    settings = settings_for("ship", epochs=args.epochs or None, seed=args.seed, learning_rate=args.lr)
     out = Path(args.out)
     t0 = time.time()
-    result = _train(ds, settings, out)
+    result = _train(ds, settings, out, initial_model=args.init_model)
     scores = evaluate_splits(out, evals)
     print(json.dumps({"scores": scores, "minutes": round((time.time() - t0) / 60, 1), "status": result.status}), flush=True)
-    # Record the evaluation in the run card (sidecar and inside the model file).
-    from core.modelio import ModelInfo, atomic_write_json, load_model, save_model
+    # Record the evaluation in the run card (inside the model file, and the sidecar with the file's hash).
+    from core.modelio import ModelInfo, load_model, save_model
 
     model, info = load_model(out)
-    card = dict(info.run_card, evaluation=scores, recipe="python -m core.recipes ship")
+    recipe = f"python -m core.recipes ship --seed {args.seed} --epochs {settings.epochs} --lr {settings.learning_rate}"
+    if args.init_model:
+        recipe += f" --init-model {args.init_model}"
+    card = dict(info.run_card, evaluation=scores, recipe=recipe)
     save_model(model, out, ModelInfo(info.class_names, info.input_size, run_card=card), weights_dtype=settings.weights_dtype)
-    atomic_write_json(out.with_suffix(".json"), card)
+    write_card_with_hash(out, card)
+    if args.install:
+        install_if_better(out)
+
+
+def write_card_with_hash(model_path: Path, card: dict) -> None:
+    import hashlib
+
+    from core.modelio import atomic_write_json
+
+    digest = hashlib.sha256(Path(model_path).read_bytes()).hexdigest()
+    atomic_write_json(Path(model_path).with_suffix(".json"), dict(card, file_sha256=digest))
+
+
+def ship_score(evaluation: dict) -> float:
+    """One number to compare candidate models: the mean of every evaluation split."""
+    return float(np.mean(list(evaluation.values()))) if evaluation else 0.0
+
+
+def install_if_better(candidate: Path) -> bool:
+    """Copy a candidate into ``assets/models`` only if it measurably beats the shipped one."""
+    from core.modelio import copy_model, read_info
+    from core.paths import shipped_model_path
+
+    target = shipped_model_path()
+    new = read_info(candidate).run_card.get("evaluation", {})
+    old = read_info(target).run_card.get("evaluation", {}) if target.exists() else {}
+    if target.exists() and ship_score(new) <= ship_score(old) + 0.002:
+        print(f"not installed: {ship_score(new):.4f} does not beat the shipped model's {ship_score(old):.4f}")
+        return False
+    if candidate.stat().st_size > 50 * 1024 * 1024:
+        print(f"not installed: {candidate} is over 50 MB")
+        return False
+    copy_model(candidate, target)
+    write_card_with_hash(target, read_info(target).run_card)
+    print(f"installed {target} (score {ship_score(new):.4f}, was {ship_score(old):.4f})")
+    return True
 
 
 def main(argv=None) -> int:
@@ -171,12 +218,16 @@ def main(argv=None) -> int:
     a.add_argument("--epochs", type=int, default=15)
     a.add_argument("--seed", type=int, default=0)
     a.add_argument("--out", default="out/ablate")
+    a.add_argument("--only", nargs="*", help="levels to run: none basic studio")
     s = sub.add_parser("ship")
     s.add_argument("--data", required=True)
     s.add_argument("--epochs", type=int)
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--signs-only", action="store_true")
+    s.add_argument("--lr", type=float, help="learning rate (default: the ship preset's)")
+    s.add_argument("--init-model", help="continue from this model (a second stage of the recipe)")
     s.add_argument("--out", default="out/ship/handsign_resnet50.keras")
+    s.add_argument("--install", action="store_true", help="copy into assets/models if it beats the shipped model")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     {"ablate": cmd_ablate, "ship": cmd_ship}[args.cmd](args)

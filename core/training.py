@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from core.augment import LEVELS, AugmentConfig, augment_batch, foreground_masks
+from core.augment import BASIC, LEVELS, AugmentConfig, augment_batch, foreground_masks
 from core.data import Dataset
 from core.errors import HandSignError
 from core.images import scale
@@ -147,6 +147,7 @@ class _Batches:
         # Foreground masks for background replacement, computed once per run.
         self.masks = foreground_masks(x) if augment and self.aug_cfg.background_prob > 0 else None
         self.order = self.rng.permutation(len(y))
+        self.progress = 0.0  # fraction of the run done, for the augmentation curriculum
 
     def __len__(self):
         return max(1, math.ceil(len(self.y) / self.batch_size))
@@ -154,11 +155,24 @@ class _Batches:
     def batch(self, i):
         idx = self.order[i * self.batch_size : (i + 1) * self.batch_size]
         xb = self.x[idx]
-        if self.augment:
-            xb = augment_batch(xb, self.rng, self.aug_cfg, None if self.masks is None else self.masks[idx])
+        if self.augment and self.masks is not None:
+            # Curriculum: a from-scratch ResNet-50 barely learns when every image gets the
+            # strong studio changes from the start (train accuracy 0.46 after 15 epochs on
+            # SIGNS, against 0.99 without).  Start with a quarter of each batch, reach all
+            # of it half-way through the run; the rest gets the basic changes.
+            share = min(1.0, 0.25 + 1.5 * self.progress)
+            strong = self.rng.random(len(idx)) < share
+            xb = xb.copy()
+            if strong.any():
+                xb[strong] = augment_batch(xb[strong], self.rng, self.aug_cfg, self.masks[idx][strong])
+            if (~strong).any():
+                xb[~strong] = augment_batch(xb[~strong], self.rng, BASIC)
+        elif self.augment:
+            xb = augment_batch(xb, self.rng, self.aug_cfg)
         return scale(xb), self.y[idx]
 
-    def reshuffle(self):
+    def reshuffle(self, progress: float = 0.0):
+        self.progress = progress
         self.order = self.rng.permutation(len(self.y))
 
 
@@ -330,7 +344,7 @@ class TrainingSession:
                 def on_epoch_begin(self, epoch, logs=None):
                     self.epoch = epoch
                     self.t_epoch = time.perf_counter()
-                    batches.reshuffle()
+                    batches.reshuffle(epoch / max(1, s.epochs))
 
                 def on_train_batch_end(self, batch, logs=None):
                     logs = logs or {}
