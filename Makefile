@@ -26,5 +26,8 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check core gui tests bench packaging
 
+bench: $(STAMP)
+	QT_QPA_PLATFORM=offscreen HANDSIGN_DATA="$${HANDSIGN_DATA:-$(abspath ../shared/datasets)}" $(BIN)/python -m bench.run $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) build dist *.egg-info
