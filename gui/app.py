@@ -40,6 +40,9 @@ def parse_args(argv):
     p.add_argument("--no-camera", action="store_true", help="do not start the last-used source at start-up")
     p.add_argument("--smoke", action="store_true", help="print start-up timings and quit when the model is loaded")
     p.add_argument("--verbose", "-v", action="store_true")
+    p.add_argument("--smoke-test", nargs="*", metavar="IMAGES", help="packaging check: classify these images or "
+                   "folders once the model is loaded, print JSON and exit (see gui/smoke.py)")
+    p.add_argument("--screenshot", metavar="PNG", help="with --smoke-test: save the window to this PNG before exiting")
     return p.parse_args(argv)
 
 
@@ -47,6 +50,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
+    from gui.startup import install_logging, watch_start
+
+    install_logging(args.verbose)  # log file in the user folder; survives sys.stdout being None (windowed builds)
     from core.device import quiet_tensorflow
 
     quiet_tensorflow()
@@ -69,6 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     tf_at_show = "tensorflow" in sys.modules
     app.aboutToQuit.connect(win.shutdown)
     QTimer.singleShot(0, win.start_background)
+    watch_start(app, win, args, T0)  # a failed start shows a message box and is logged; runs --smoke-test
     if args.smoke:
         def report(*_):
             win.worker_ready_timer.stop()
