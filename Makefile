@@ -28,6 +28,29 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	QT_QPA_PLATFORM=offscreen HANDSIGN_DATA="$${HANDSIGN_DATA:-$(abspath ../shared/datasets)}" $(BIN)/python -m bench.run $(BENCH_ARGS)
+# Double-click packaging (packaging/README.md): a one-folder, windowed PyInstaller build made in
+# its own clean venv (.venv-build: the runtime pins from requirements.lock plus pinned PyInstaller).
+# package-test also runs the built executable headless (packaging/smoke_test.py).
+BUILD_VENV ?= .venv-build
+BUILD_STAMP := $(BUILD_VENV)/.installed
+.PHONY: package package-test clean-package
+
+$(BUILD_STAMP): requirements.lock packaging/requirements-build.txt
+	rm -rf $(BUILD_VENV)
+	$(PYTHON) -m venv $(BUILD_VENV)
+	$(BUILD_VENV)/bin/python -m pip install --quiet --upgrade "pip>=24"
+	$(BUILD_VENV)/bin/python -m pip install --quiet -c requirements.lock -r packaging/requirements-build.txt
+	touch $(BUILD_STAMP)
+
+package: $(BUILD_STAMP)
+	$(BUILD_VENV)/bin/python packaging/build.py
+
+package-test: package
+	QT_QPA_PLATFORM=offscreen HANDSIGN_DATA="$${HANDSIGN_DATA:-$(abspath ../shared/datasets)}" \
+		$(BUILD_VENV)/bin/python packaging/smoke_test.py
+
+clean-package:
+	rm -rf $(BUILD_VENV) build dist
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info
