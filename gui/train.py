@@ -251,6 +251,7 @@ class TrainTab(QWidget):
         split.addWidget(self.bottom_tabs)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
+        split.setChildrenCollapsible(False)  # never squeeze the curves below their minimum height
 
         root = QHBoxLayout(self)
         root.addWidget(box)
