@@ -13,9 +13,9 @@ import sys
 import time
 
 T0 = time.perf_counter()
+CPU0 = time.process_time()
 
 STYLE = """
-QWidget { font-size: 16px; }
 QPushButton { padding: 6px 14px; min-height: 26px; }
 QPushButton#primary { background: #1565c0; color: white; font-weight: bold; border-radius: 4px; }
 QPushButton#primary:disabled { background: #9fb3c8; }
@@ -29,8 +29,15 @@ QStatusBar { font-size: 15px; }
 def apply_style(app) -> None:
     from PySide6.QtWidgets import QStyleFactory
 
+    from PySide6.QtGui import QFont
+
     if "Fusion" in QStyleFactory.keys():
         app.setStyle("Fusion")
+    # Large type for a projector.  Set as the application font, not in the style sheet,
+    # so widgets that ask for bigger type (the top class, the epoch counter) still get it.
+    font = QFont(app.font())
+    font.setPixelSize(16)
+    app.setFont(font)
     app.setStyleSheet(STYLE)
 
 
@@ -47,6 +54,9 @@ def parse_args(argv):
 
 
 def main(argv: list[str] | None = None) -> int:
+    import multiprocessing
+
+    multiprocessing.freeze_support()  # training runs in a child process, also in a frozen app
     args = parse_args(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
@@ -72,6 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     win.show()
     app.processEvents()
     shown = time.perf_counter() - T0
+    shown_cpu = time.process_time() - CPU0  # CPU seconds: the work itself, whatever else the machine runs
     tf_at_show = "tensorflow" in sys.modules
     app.aboutToQuit.connect(win.shutdown)
     QTimer.singleShot(0, win.start_background)
@@ -82,13 +93,16 @@ def main(argv: list[str] | None = None) -> int:
             if win.closing:
                 return
             loaded = time.perf_counter() - T0
-            print(f"window shown after {shown:.3f} s (tensorflow imported then: {tf_at_show}); "
+            print(f"window shown after {shown:.3f} s ({shown_cpu:.3f} s CPU; tensorflow imported then: {tf_at_show}); "
                   f"model ready after {loaded:.3f} s; error: {win.model_error}", flush=True)
-            win.close()
+            win.close()  # stops the workers; then quit even if a message box is still open
+            quitter = QTimer(app)
+            quitter.timeout.connect(lambda: app.quit() if win.closed_cleanly else None)
+            quitter.start(50)
 
         win.model_ready.connect(report)
         win.worker_ready_timer = QTimer(win)
-        win.worker_ready_timer.timeout.connect(lambda: report() if win.model_error and win.model_tab.report else None)
+        win.worker_ready_timer.timeout.connect(lambda: report() if win.model_error else None)
         win.worker_ready_timer.start(100)
         QTimer.singleShot(120_000, win.close)
     return app.exec()

@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, QObject, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QTabWidget
 
@@ -23,7 +23,7 @@ from gui.collect import CollectTab
 from gui.model_view import ModelTab
 from gui.settings import get_bool, get_int, get_str, open_settings
 from gui.sources import FrameService
-from gui.threads import start_worker, stop_thread
+from gui.threads import keep_ui_responsive, start_worker, stop_thread
 from gui.train import TrainTab
 from gui.workers import InferenceWorker
 
@@ -44,6 +44,7 @@ class MainWindow(QMainWindow):
 
     def __init__(self, *, model_path: str | None = None, start_source: bool = True, camera_factory=None):
         super().__init__()
+        keep_ui_responsive()
         self.setWindowTitle("Hand Sign Studio")
         self.settings = open_settings()
         self.requested_model = model_path
@@ -128,8 +129,11 @@ class MainWindow(QMainWindow):
         s = self.settings
         geo = s.value("window/geometry")
         if isinstance(geo, QByteArray) and not geo.isEmpty():
-            self.restoreGeometry(geo)
-        else:
+            self.restoreGeometry(geo)  # position, screen and maximised state
+        size = s.value("window/size")
+        if isinstance(size, QSize) and size.isValid():
+            self.resize(size)  # the exact size (geometry restore can be off by the frame on some platforms)
+        elif not (isinstance(geo, QByteArray) and not geo.isEmpty()):
             self.resize(1400, 900)
         self.tabs.setCurrentIndex(min(max(0, get_int(s, "window/tab", 0)), len(TABS) - 1))
         self.classify_tab.threshold_slider.setValue(get_int(s, "classify/threshold", 60))
@@ -141,6 +145,7 @@ class MainWindow(QMainWindow):
     def save_settings(self) -> None:
         s = self.settings
         s.setValue("window/geometry", self.saveGeometry())
+        s.setValue("window/size", self.size())
         s.setValue("window/tab", self.tabs.currentIndex())
         s.setValue("classify/threshold", self.classify_tab.threshold_slider.value())
         s.setValue("classify/smoothing", self.classify_tab.smoothing_slider.value())

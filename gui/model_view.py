@@ -119,15 +119,22 @@ class ArchitectureView(QWidget):
             self.select(key)
             self.block_selected.emit(key)
 
+    @staticmethod
+    def _shape(text: str) -> str:
+        """'(None, 8, 8, 512)' -> '8×8×512'."""
+        dims = [d.strip() for d in text.strip("()").split(",") if d.strip() and d.strip() != "None"]
+        return "×".join(dims)
+
     def _label(self, b) -> tuple[str, str]:
+        shape = self._shape(b.output_shape or "")
         if b.kind == "conv":
             stride = _stage_filters().get(b.key[0], (None, None, 1))[2]
-            return f"{b.key} · conv block", f"stride {stride} → {b.output_shape or ''}"
+            return f"{b.key} · conv block", f"stride {stride} → {shape}"
         if b.kind == "identity":
-            return f"{b.key} · identity", b.output_shape
+            return f"{b.key} · identity", f"→ {shape}"
         if b.kind == "layer":
-            return b.title, b.detail
-        return b.title, b.output_shape
+            return b.title, f"{b.detail} → {shape}"
+        return b.title, f"→ {shape}"
 
     def paintEvent(self, event):  # noqa: N802
         p = QPainter(self)

@@ -28,12 +28,67 @@ def ensure_backend() -> None:
             return
         from core.device import import_backend_quietly
 
-        import_backend_quietly()
+        # TensorFlow creates its compute thread pools on the first op, and on Linux new
+        # threads inherit the creating thread's nice value.  Doing that first op on a
+        # short-lived low-priority thread puts TensorFlow's number crunching below the UI
+        # thread, while the Python worker threads (which hold the GIL the UI needs) keep
+        # normal priority, so the UI never waits on a starved GIL holder.
+        failure: list[BaseException] = []
+
+        def first_op():
+            lower_this_thread_priority()
+            try:
+                import_backend_quietly()
+            except BaseException as exc:  # re-raised on the calling thread
+                failure.append(exc)
+
+        helper = threading.Thread(target=first_op, name="tf-init", daemon=True)
+        helper.start()
+        helper.join()
+        if failure:
+            raise failure[0]
         _backend_ready = True
+
+
+def keep_ui_responsive() -> None:
+    """Let the UI thread get the GIL back quickly while workers run Python code.
+
+    CPython hands the GIL to a waiting thread only every "switch interval" (5 ms
+    by default), and the UI thread waits that long at each of the many Python <->
+    Qt transitions of a repaint.  With the camera, inference and training threads
+    all busy, 5 ms waits add up to visible stalls; 1 ms keeps a repaint short.
+    """
+    import sys
+
+    if sys.getswitchinterval() > 0.001:
+        sys.setswitchinterval(0.001)
 
 
 def backend_ready() -> bool:
     return _backend_ready
+
+
+WORKER_NICENESS = 10
+
+
+def lower_this_thread_priority(niceness: int = WORKER_NICENESS) -> None:
+    """Make the calling worker thread yield the CPU to the UI thread.
+
+    On Linux a thread has its own nice value, and threads it creates inherit it,
+    so TensorFlow's compute pools (created by the first op, on a worker thread)
+    run at this lower priority too.  Elsewhere Qt's thread priority does the job.
+    """
+    import os
+    import sys
+
+    if sys.platform.startswith("linux"):
+        try:
+            tid = threading.get_native_id()
+            os.setpriority(os.PRIO_PROCESS, tid, max(os.getpriority(os.PRIO_PROCESS, tid), niceness))
+        except OSError:  # not permitted: run at normal priority
+            log.debug("could not lower the worker thread's priority", exc_info=True)
+    else:
+        QThread.currentThread().setPriority(QThread.Priority.LowPriority)
 
 
 class WorkerThread(QThread):

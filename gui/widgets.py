@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainter, QPen
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -73,7 +73,10 @@ class FrameView(QWidget):
         super().__init__(parent)
         self.setMinimumSize(320, 240)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self._image: QImage | None = None
+        self._size: tuple[int, int] | None = None  # (width, height) of the frame
+        self._array: np.ndarray | None = None
+        self._bgr = False
+        self._scaled: QImage | None = None  # the frame resized to the widget (OpenCV, off the GIL)
         self._norm = (0.5, 0.5, 0.8)
         self._drag: str | None = None
         self._drag_origin = QPointF()
@@ -84,7 +87,10 @@ class FrameView(QWidget):
 
     # -- data ---------------------------------------------------------------------
     def set_frame(self, image: np.ndarray | None, *, bgr: bool = False) -> None:
-        self._image = None if image is None else to_qimage(image, bgr=bgr)
+        # Only a header is kept here; pixels are converted once, at paint time, at the size shown.
+        self._array, self._bgr = image, bgr
+        self._scaled = None
+        self._size = None if image is None else (int(image.shape[1]), int(image.shape[0]))
         self.update()
 
     def set_region(self, norm: tuple[float, float, float]) -> None:
@@ -92,25 +98,25 @@ class FrameView(QWidget):
         self.update()
 
     def has_frame(self) -> bool:
-        return self._image is not None
+        return self._size is not None
 
     def frame_size(self) -> tuple[int, int]:
-        return (self._image.width(), self._image.height()) if self._image is not None else (0, 0)
+        return self._size or (0, 0)
 
     # -- geometry -------------------------------------------------------------------
     def _image_rect(self) -> QRectF:
-        if self._image is None:
+        if self._size is None:
             return QRectF()
-        iw, ih = self._image.width(), self._image.height()
+        iw, ih = self._size
         scale = min(self.width() / iw, self.height() / ih)
         w, h = iw * scale, ih * scale
         return QRectF((self.width() - w) / 2, (self.height() - h) / 2, w, h)
 
     def _box_rect(self) -> QRectF:
-        if self._image is None:
+        if self._size is None:
             return QRectF()
         ir = self._image_rect()
-        iw, ih = self._image.width(), self._image.height()
+        iw, ih = self._size
         r = region_from_norm(self._norm, iw, ih)
         s = ir.width() / iw
         return QRectF(ir.x() + r.x * s, ir.y() + r.y * s, r.w * s, r.h * s)
@@ -119,7 +125,7 @@ class FrameView(QWidget):
     def paintEvent(self, event):  # noqa: N802 - Qt override
         p = QPainter(self)
         p.fillRect(self.rect(), QColor("#1e1f22"))
-        if self._image is None:
+        if self._size is None:
             p.setPen(QColor("#d0d3d8"))
             f = QFont(self.font())
             f.setPixelSize(22)
@@ -127,8 +133,8 @@ class FrameView(QWidget):
             p.drawText(self.rect().adjusted(20, 20, -20, -20), Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
                        self.placeholder)
             return
-        p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
-        p.drawImage(self._image_rect(), self._image)
+        ir = self._image_rect()
+        p.drawImage(ir.topLeft(), self._scaled_image(int(ir.width()), int(ir.height())))
         box = self._box_rect()
         # Dim what the model does not see.
         outside = QColor(0, 0, 0, 90)
@@ -143,13 +149,30 @@ class FrameView(QWidget):
         h = self.HANDLE
         p.fillRect(QRectF(box.right() - h / 2, box.bottom() - h / 2, h, h), self.box_color)
 
+    def _scaled_image(self, w: int, h: int) -> QImage:
+        """The frame at ``w`` x ``h``: OpenCV resizes with the GIL released, far cheaper than a smooth QPainter scale."""
+        if self._scaled is None or (self._scaled.width(), self._scaled.height()) != (w, h):
+            import cv2
+
+            arr = self._array
+            if arr.ndim == 2:
+                arr = np.repeat(arr[:, :, None], 3, axis=2)
+            interp = cv2.INTER_AREA if w < arr.shape[1] else cv2.INTER_LINEAR
+            small = cv2.resize(np.ascontiguousarray(arr[:, :, :3]), (max(1, w), max(1, h)), interpolation=interp)
+            self._scaled = to_qimage(small, bgr=self._bgr)
+        return self._scaled
+
+    def current_image(self) -> QImage | None:
+        """The frame as shown, full size (for tests and screenshots)."""
+        return None if self._array is None else to_qimage(self._array, bgr=self._bgr)
+
     # -- mouse ------------------------------------------------------------------------
     def _near_handle(self, pos: QPointF) -> bool:
         box = self._box_rect()
         return abs(pos.x() - box.right()) < self.HANDLE and abs(pos.y() - box.bottom()) < self.HANDLE
 
     def mousePressEvent(self, event):  # noqa: N802
-        if self._image is None or event.button() != Qt.MouseButton.LeftButton:
+        if self._size is None or event.button() != Qt.MouseButton.LeftButton:
             return
         pos = event.position()
         self._drag_origin = pos
@@ -180,7 +203,7 @@ class FrameView(QWidget):
     def mouseMoveEvent(self, event):  # noqa: N802
         pos = event.position()
         if self._drag is None:
-            over = self._image is not None and self._near_handle(pos)
+            over = self._size is not None and self._near_handle(pos)
             self.setCursor(Qt.CursorShape.SizeFDiagCursor if over else Qt.CursorShape.ArrowCursor)
             return
         ir = self._image_rect()
@@ -202,7 +225,7 @@ class FrameView(QWidget):
         self.reset_requested.emit()
 
     def wheelEvent(self, event):  # noqa: N802
-        if self._image is None:
+        if self._size is None:
             return
         step = 0.05 if event.angleDelta().y() > 0 else -0.05
         cx, cy, side = self._norm
@@ -266,12 +289,14 @@ class ProbabilityBars(QWidget):
             p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "no model loaded")
             return
         row = self.height() / n
-        label_w = max(48.0, self.width() * 0.14)
-        pct_w = max(70.0, self.width() * 0.18)
-        bar_w = max(10.0, self.width() - label_w - pct_w - 12)
         font = QFont(self.font())
         font.setPixelSize(int(max(14, min(30, row * 0.55))))
         p.setFont(font)
+        bold = QFont(font)
+        bold.setBold(True)
+        label_w = max(48.0, self.width() * 0.14)
+        pct_w = QFontMetricsF(bold).horizontalAdvance("100.0%") + 12
+        bar_w = max(10.0, self.width() - label_w - pct_w - 12)
         for i, name in enumerate(self.class_names):
             y = i * row
             prob = float(self.probabilities[i]) if i < len(self.probabilities) else 0.0
@@ -285,7 +310,8 @@ class ProbabilityBars(QWidget):
             color = (MUTED if self.unsure else ACCENT) if is_top else QColor("#90a4ae")
             p.fillRect(QRectF(track.x(), track.y(), bar_w * max(0.0, min(1.0, prob)), track.height()), color)
             p.setPen(QColor("#111"))
-            p.drawText(QRectF(label_w + bar_w + 8, y, pct_w, row), Qt.AlignmentFlag.AlignVCenter, f"{prob:6.1%}")
+            p.drawText(QRectF(label_w + bar_w + 4, y, pct_w - 4, row),
+                       Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight, f"{prob:.1%}")
 
 
 class TopClassLabel(QWidget):
@@ -310,24 +336,28 @@ class TopClassLabel(QWidget):
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.big)
         lay.addWidget(self.small)
-        self.state = "idle"
+        self.state = ""
+        self._set_state("idle")
+
+    def _set_state(self, state: str) -> None:
+        # A style sheet change re-polishes the widget: only do it when the state changes, not per frame.
+        if state != self.state:
+            self.state = state
+            self.big.setStyleSheet("color: #1565c0;" if state == "sure" else "color: #8a8f98;")
 
     def show_result(self, name: str, confidence: float, unsure: bool) -> None:
         if unsure:
-            self.state = "unsure"
+            self._set_state("unsure")
             self.big.setText("?")
-            self.big.setStyleSheet("color: #8a8f98;")
             self.small.setText(f"unsure · best guess {name} ({confidence:.0%})")
         else:
-            self.state = "sure"
+            self._set_state("sure")
             self.big.setText(name)
-            self.big.setStyleSheet("color: #1565c0;")
             self.small.setText(f"{confidence:.1%} confident")
 
     def show_idle(self, text: str) -> None:
-        self.state = "idle"
+        self._set_state("idle")
         self.big.setText("–")
-        self.big.setStyleSheet("color: #8a8f98;")
         self.small.setText(text)
 
 
@@ -368,7 +398,7 @@ class MessageBanner(QFrame):
         self.show()
 
     def text(self) -> str:
-        return self.label.text() if self.isVisible() else ""
+        return "" if self.isHidden() else self.label.text()
 
 
 class ImageStrip(QWidget):

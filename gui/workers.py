@@ -8,9 +8,10 @@ that emits ``errored(exception)`` and always ends with ``finished``.
 
 * :class:`InferenceWorker`: loads the model the Classify tab uses, classifies
   frames and image files, describes the model for the Model tab.
-* :class:`TrainWorker`: loads a dataset and runs a ``core`` training session,
-  turning its listener callbacks into signals.  ``stop``/``pause``/``resume``
-  are called directly from the UI thread (the session is thread-safe there).
+* :class:`TrainWorker`: runs each training job (dataset loading and a ``core``
+  training session) in a child process and turns its listener callbacks, sent
+  over a pipe, into signals.  ``stop``/``pause``/``resume`` are called from the
+  UI thread and travel to the child over a second pipe.
 """
 
 from __future__ import annotations
@@ -256,6 +257,13 @@ def strip_indices(y: np.ndarray, n_classes: int, size: int) -> list[int]:
 
 
 class TrainWorker(QObject):
+    """Runs each training job in a child process (``gui.train_process``) and relays its reports as signals.
+
+    The QThread this worker lives on waits on the child's pipe, so the UI thread
+    only ever handles small messages; the child has its own GIL, so TensorFlow's
+    long GIL-holding stretches (model building, tracing) cannot stall the window.
+    """
+
     started = Signal(object)  # info dict from the session (epochs, steps, device, classes)
     dataset_ready = Signal(object)  # DatasetInfo
     progress = Signal(object)  # core.training.BatchProgress
@@ -266,92 +274,92 @@ class TrainWorker(QObject):
 
     def __init__(self):
         super().__init__()
-        self.session = None
-        self._cancel = threading.Event()
-        self._paused = False
+        self._control = None
         self._lock = threading.Lock()
+        self._wanted: list[str] = []
+        self.process = None
 
-    # Called from the UI thread.  The session's stop/pause/resume are thread-safe.
-    def stop(self) -> None:
-        self._cancel.set()
+    # Called from the UI thread.
+    def _send(self, msg: str) -> None:
         with self._lock:
-            if self.session is not None:
-                self.session.stop()
+            if self._control is None:
+                self._wanted.append(msg)
+                return
+            try:
+                self._control.send(msg)
+            except (OSError, ValueError):  # the child has already ended
+                pass
+
+    def stop(self) -> None:
+        self._send("stop")
 
     def pause(self) -> None:
-        with self._lock:
-            self._paused = True
-            if self.session is not None:
-                self.session.pause()
+        self._send("pause")
 
     def resume(self) -> None:
-        with self._lock:
-            self._paused = False
-            if self.session is not None:
-                self.session.resume()
-
-    # Listener callbacks, on this worker's thread.
-    def on_start(self, info):
-        self.started.emit(info)
-
-    def on_batch(self, progress):
-        self.progress.emit(progress)
-
-    def on_epoch(self, metrics):
-        self.epoch_ended.emit(metrics)
-
-    def on_log(self, message):
-        self.logged.emit(message)
+        self._send("resume")
 
     @Slot(object)
     def run(self, job: TrainJob):
-        outcome = None
-        self._cancel.clear()
-        try:
-            self.logged.emit(f"{job.title}: loading {job.source} …")
-            ensure_backend()
-            from core.data import load_dataset
-            from core.training import TrainingSession
+        import multiprocessing as mp
 
-            ds = load_dataset(job.source, kind=job.kind, val_split=job.settings.val_split, seed=job.settings.seed,
-                              classes=job.classes)
-            if job.max_per_class > 0:
-                ds.train = ds.train.take(take_per_class(ds.train.y, job.max_per_class))
-            self.logged.emit(ds.describe())
-            for _, reason in ds.skipped[:5]:
-                self.logged.emit(f"skipped: {reason}")
-            picks = strip_indices(ds.val.y, ds.num_classes, job.strip_size)
-            self.dataset_ready.emit(DatasetInfo(
-                ds.describe(), list(ds.class_names),
-                {"train": len(ds.train), "val": len(ds.val), "test": len(ds.test)},
-                ds.val.x[picks] if picks else np.zeros((0, 1, 1, 3), np.uint8),
-                [int(ds.val.y[i]) for i in picks], picks,
-            ))
-            if self._cancel.is_set():
-                self.logged.emit("stopped before training began")
-                return
-            session = TrainingSession(ds, job.settings, self, out=job.out, builder=job.builder,
-                                      initial_model=job.initial_model)
+        from gui.train_process import run_child
+
+        outcome = None
+        ctx = mp.get_context("spawn")  # never fork a process that has Qt and TensorFlow threads
+        events_r, events_w = ctx.Pipe(duplex=False)
+        control_r, control_w = ctx.Pipe(duplex=False)
+        proc = ctx.Process(target=run_child, args=(job, events_w, control_r), name="handsign-training", daemon=True)
+        started = reported = False
+        try:
+            proc.start()
+            started = True
+            events_w.close()
+            control_r.close()
+            self.process = proc
             with self._lock:
-                self.session = session
-                if self._cancel.is_set():
-                    session.stop()
-                if self._paused:
-                    session.pause()
-            result = session.run()
-            wrong_images = np.zeros((0,) + ds.test.x.shape[1:], np.uint8)
-            wrong_true: list[str] = []
-            wrong_pred: list[str] = []
-            if result.test_predictions is not None:
-                wrong = np.flatnonzero(result.test_predictions != ds.test.y)
-                wrong_images = ds.test.x[wrong]
-                wrong_true = [ds.class_names[int(ds.test.y[i])] for i in wrong]
-                wrong_pred = [ds.class_names[int(result.test_predictions[i])] for i in wrong]
-            outcome = TrainOutcome(result, list(ds.class_names), wrong_images, wrong_true, wrong_pred)
+                self._control = control_w
+                for msg in self._wanted:
+                    control_w.send(msg)
+                self._wanted.clear()
+            handlers = {"start": self.started.emit, "dataset": self.dataset_ready.emit, "batch": self.progress.emit,
+                        "epoch": self.epoch_ended.emit, "log": self.logged.emit, "error": self.errored.emit}
+            while True:
+                try:
+                    kind, payload = events_r.recv()
+                except EOFError:  # the child ended without saying goodbye (killed, crashed)
+                    proc.join(5)
+                    if outcome is None:
+                        self.errored.emit(RuntimeError(
+                            f"the training process ended unexpectedly (exit code {proc.exitcode})"))
+                    break
+                if kind == "finish":
+                    outcome = payload
+                    # Report now; the process may take a moment to exit (joined below).
+                    with self._lock:
+                        self._control = None
+                    self.finished.emit(outcome)
+                    reported = True
+                    break
+                handlers[kind](payload)
         except Exception as exc:
             log.info("training failed: %s", exc, exc_info=True)
             self.errored.emit(exc)
         finally:
             with self._lock:
-                self.session = None
-            self.finished.emit(outcome)
+                self._control = None
+                self._wanted.clear()
+            control_w.close()
+            if started:
+                proc.join(60)
+                if proc.is_alive():  # it had its minute to save; do not leave it behind
+                    log.warning("the training process did not end; terminating it")
+                    proc.terminate()
+                    proc.join(5)
+            else:
+                events_w.close()
+                control_r.close()
+            events_r.close()
+            self.process = None
+            if not reported:
+                self.finished.emit(outcome)

@@ -23,9 +23,10 @@ def make_window(qtbot):
 
     made = []
 
-    def make(*, model_path=None, start_source=False, background=True, wait_model=True, **kw):
+    def make(*, model_path=None, start_source=False, background=True, wait_model=True, size=(1400, 900), **kw):
         win = MainWindow(model_path=None if model_path is None else str(model_path), start_source=start_source, **kw)
-        win.resize(1400, 900)
+        if size:
+            win.resize(*size)
         win.show()
         made.append(win)
         if background:
@@ -38,6 +39,16 @@ def make_window(qtbot):
     yield make
     for win in made:
         close_window(qtbot, win)
+    # Free the windows now, while Qt is fully alive, rather than in the interpreter's final GC.
+    import gc
+
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    for win in made:
+        win.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    made.clear()
+    gc.collect()
 
 
 def close_window(qtbot, win, timeout=120_000):
