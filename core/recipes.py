@@ -148,6 +148,16 @@ def cmd_ship(args) -> None:
     from core.presets import settings_for
 
     root = Path(args.data)
+    if args.init_model:
+        from core.modelio import read_info
+
+        first = (read_info(args.init_model) or None)
+        first_seed = first.run_card.get("seed") if first else None
+        if first_seed is not None and first_seed != args.seed:
+            # The seed also picks which participants are held out: a second stage with
+            # another seed would train on the first stage's validation people.
+            raise DataError(f"--seed {args.seed} differs from the first stage's seed {first_seed}: "
+                            "use the same seed so the held-out participants stay held out")
     ds, evals = load_mix(root, seed=args.seed, include_sld=not args.signs_only)
     evals["signs_test_studio_shift"] = studio_shift(ds.test)
     if "sld_val_persons" in evals:
