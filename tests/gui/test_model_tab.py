@@ -70,8 +70,8 @@ def test_architecture_picture_and_block_selection(model_window):
     # Click block 3a in the picture: its rows are selected in the table.
     rect = tab.arch._rects["3a"]
     from PySide6.QtCore import QPoint, Qt
-    from pytestqt.qtbot import QtBot  # noqa: F401  (qtbot is a fixture; use QTest directly)
     from PySide6.QtTest import QTest
+    from pytestqt.qtbot import QtBot  # noqa: F401  (qtbot is a fixture; use QTest directly)
 
     QTest.mouseClick(tab.arch, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
                      QPoint(int(rect.center().x()), int(rect.center().y())))
