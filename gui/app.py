@@ -27,9 +27,8 @@ QStatusBar { font-size: 15px; }
 
 
 def apply_style(app) -> None:
-    from PySide6.QtWidgets import QStyleFactory
-
     from PySide6.QtGui import QFont
+    from PySide6.QtWidgets import QStyleFactory
 
     if "Fusion" in QStyleFactory.keys():
         app.setStyle("Fusion")
