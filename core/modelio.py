@@ -16,8 +16,10 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import shutil
 import tempfile
+import warnings
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -187,20 +189,27 @@ def load_model(path: str | os.PathLike):
     info = read_info(path)
     import keras
 
+    caught: list = []
     try:
-        model = keras.saving.load_model(path, compile=False, safe_mode=True)
+        # Keras warns (several lines on stderr) about parts of a bad file it skips; the
+        # error below says it in one line, so keep the warnings for the log only.
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            model = keras.saving.load_model(path, compile=False, safe_mode=True)
     except Exception as exc:  # Keras raises many types for bad archives
-        text = str(exc).split("\n")[0]
         if "safe_mode" in str(exc) or "Lambda" in str(exc) or "unsafe" in str(exc).lower():
             raise ModelFileError(
                 f"{path}: refused: the model contains code (e.g. a Lambda layer), which safe mode does not load"
             ) from None
-        raise ModelFileError(f"{path}: could not load the model ({type(exc).__name__}: {text[:200]})") from None
+        raise ModelFileError(f"{path}: could not load the model ({_load_failure_reason(exc)})") from None
+    finally:
+        for w in caught:
+            log.info("loading %s: %s", path, w.message)
     in_shape = getattr(model, "input_shape", None)
     out_shape = getattr(model, "output_shape", None)
     if isinstance(in_shape, list) or isinstance(out_shape, list) or in_shape is None or out_shape is None:
         raise ModelFileError(f"{path}: not an image classifier (it needs exactly one input and one output)")
-    if len(in_shape) != 4 or in_shape[-1] not in (1, 3) or len(out_shape) != 2 or not out_shape[-1]:
+    if len(in_shape) != 4 or in_shape[-1] != 3 or len(out_shape) != 2 or not out_shape[-1]:
         raise ModelFileError(
             f"{path}: not an image classifier Hand Sign Studio can use (input {in_shape}, output {out_shape}; "
             "expected (None, H, W, 3) -> (None, classes))"
@@ -215,6 +224,21 @@ def load_model(path: str | os.PathLike):
     if info.preprocessing != PREPROCESSING:
         raise ModelFileError(f"{path}: unknown preprocessing {info.preprocessing!r}")
     return model, info
+
+
+def _load_failure_reason(exc: Exception) -> str:
+    """One readable line from Keras's (often many-line) loading error."""
+    text = str(exc)
+    m = re.search(r"Could not locate (class|function) '([^']+)'", text)
+    if m:
+        return f"it needs the {m.group(1)} '{m.group(2)}', which is not part of Keras (custom code this app does not load)"
+    m = re.search(r"variable\.shape=(\([^)]*\)), Received: value\.shape=(\([^)]*\))", text)
+    if m:
+        return f"its weights do not match its layers (a layer needs {m.group(1)}, the file holds {m.group(2)})"
+    first = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
+    if len(first) > 200:
+        first = first[:200].rsplit(" ", 1)[0] + " …"
+    return f"{type(exc).__name__}: {first.rstrip(':')}"
 
 
 def copy_model(src: str | os.PathLike, dst: str | os.PathLike) -> Path:
