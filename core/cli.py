@@ -107,6 +107,7 @@ def cmd_train(args) -> int:
     out = Path(args.out).expanduser()
     if out.suffix != ".keras":
         raise HandSignError(f"--out must end in .keras, got {out}")
+    _check_writable(out.parent)
 
     class Printer:
         def on_log(self, message):
@@ -119,6 +120,18 @@ def cmd_train(args) -> int:
         raise HandSignError("interrupted; the best checkpoint so far is kept next to --out") from None
     print(f"run card: {session.run_card_path}")
     return 0 if result.status == "completed" else EXIT_ERROR
+
+
+def _check_writable(folder: Path) -> None:
+    """Fail before a long training, not after it, when the model cannot be saved there."""
+    import tempfile
+
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        raise HandSignError(f"cannot write the model to {folder}: {exc.strerror or exc}; choose another --out") from None
 
 
 def cmd_evaluate(args) -> int:

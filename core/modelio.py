@@ -226,6 +226,28 @@ def load_model(path: str | os.PathLike):
     return model, info
 
 
+def update_run_card(path: str | os.PathLike, run_card: dict[str, Any]) -> Path:
+    """Replace the run card stored inside a model file, atomically (the weights are copied as they are)."""
+    path = Path(path)
+    info = read_info(path)
+    if info is None:
+        raise ModelFileError(f"{path}: not a Hand Sign Studio model file (no {META_ENTRY})")
+    info.run_card = dict(run_card)
+
+    def write(tmp: Path) -> None:
+        with zipfile.ZipFile(path) as zin, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zout:
+            for item in zin.infolist():
+                if item.filename != META_ENTRY:
+                    zout.writestr(item, zin.read(item.filename))
+            zout.writestr(META_ENTRY, json.dumps(info.to_json(), indent=2, default=str))
+
+    try:
+        atomic_write_bytes(path, write)
+    except OSError as exc:
+        raise ModelFileError(f"could not update {path}: {exc.strerror or exc}; the previous file is unchanged") from None
+    return path
+
+
 def _load_failure_reason(exc: Exception) -> str:
     """One readable line from Keras's (often many-line) loading error."""
     text = str(exc)

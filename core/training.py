@@ -246,6 +246,21 @@ class TrainingSession:
     def run_card_path(self) -> Path | None:
         return self.out.with_suffix(".json") if self.out else None
 
+    def _mark_checkpoint_stopped(self, epochs_done: int) -> None:
+        """A stopped run's best checkpoint says so in its run card (it was saved saying "checkpoint")."""
+        from core.errors import ModelFileError
+        from core.modelio import read_info, update_run_card
+
+        ck = self.checkpoint_path
+        if ck is None or not ck.exists():
+            return
+        try:
+            info = read_info(ck)
+            if info is not None:
+                update_run_card(ck, dict(info.run_card, status="stopped", stopped_after_epochs=epochs_done))
+        except ModelFileError as exc:  # the checkpoint itself is still good; only its label is stale
+            log.warning("could not mark the checkpoint as stopped: %s", exc)
+
     # -- the work ------------------------------------------------------------------------
     def run(self) -> TrainResult:
         """Train; blocks until done, stopped or failed.  Call on a worker thread."""
@@ -420,6 +435,7 @@ class TrainingSession:
             if self._stop.is_set():
                 status = "stopped"
                 self._log("stopped")
+                self._mark_checkpoint_stopped(len(history))
             if best["weights"] is not None and len(ds.val):
                 model.set_weights(best["weights"])
             card["best_epoch"] = best["epoch"]
