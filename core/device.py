@@ -17,8 +17,15 @@ log = logging.getLogger(__name__)
 
 
 def quiet_tensorflow() -> None:
-    """Hide TensorFlow's C++ start-up chatter unless the user asked for it."""
+    """Hide TensorFlow's C++ start-up chatter unless the user asked for it.
+
+    Also keep Keras's own folder (it writes ``keras.json`` on import, by default in
+    ``~/.keras``) inside the user data folder, so the app writes nowhere else.
+    """
+    from core.paths import user_dir
+
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("KERAS_HOME", str(user_dir() / "keras"))
 
 
 def backend() -> str:

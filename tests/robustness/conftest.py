@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import REPO, tiny_builder, write_image
-from tests.gui.conftest import make_window  # noqa: F401  (real main windows offscreen, closed after each test)
+from tests.gui.conftest import make_window, signs_video  # noqa: F401  (real windows offscreen; a SIGNS video)
 
 # ---------------------------------------------------------------------------------------------- images
 
