@@ -192,7 +192,8 @@ PREPROCESSING = "rgb_uint8_div255"  # recorded in model files; the only scheme s
 
 def prepare(image: np.ndarray, size: tuple[int, int], *, region: Region | None = None, bgr: bool = False) -> np.ndarray:
     """Any image or frame -> uint8 RGB model-sized image (not yet scaled)."""
-    if isinstance(image, np.ndarray) and image.dtype == np.uint8 and image.ndim == 3 and image.shape[2] == 3:
+    if (isinstance(image, np.ndarray) and image.dtype == np.uint8 and image.ndim == 3 and image.shape[2] == 3
+            and image.shape[0] > 0 and image.shape[1] > 0):  # an empty frame goes to to_rgb_uint8's clear error
         # A camera frame: crop and shrink first, then reorder the channels of the small image
         # (same pixels; saves a full-frame copy, ~0.8 ms of 1.2 ms at 640x480).
         return to_rgb_uint8(crop_resize(image, size, region), bgr=bgr)
