@@ -92,8 +92,9 @@ def test_10000_frames_memory_stays_flat_and_nothing_leaks(good_model, loop_video
     # Flat: no per-frame growth (a leak of 2 KB per frame would be 18 MB between frame 1,000 and 10,000).
     assert end["rss_mb"] - mid1["rss_mb"] < 12, "memory grows with every frame"
     assert end["rss_mb"] - start["rss_mb"] < 40
-    assert end["fds"] == start["fds"], "a file handle leaked"
-    assert end["threads"] == start["threads"] and end["py_threads"] == start["py_threads"], "a thread leaked"
+    # No growth (a thread started by an earlier test may end meanwhile, so fewer is fine).
+    assert end["fds"] <= start["fds"], "a file handle leaked"
+    assert end["threads"] <= start["threads"] and end["py_threads"] <= start["py_threads"], "a thread leaked"
 
 
 def test_live_classify_tab_soak(make_window, qtbot, good_model, loop_video):
@@ -116,7 +117,7 @@ def test_live_classify_tab_soak(make_window, qtbot, good_model, loop_video):
           f"{start['rss_mb']:.1f} -> {end['rss_mb']:.1f} MB; fds {start['fds']} -> {end['fds']}; "
           f"threads {start['threads']} -> {end['threads']}")
     assert end["rss_mb"] - start["rss_mb"] < 40
-    assert end["fds"] == start["fds"] and end["threads"] == start["threads"]
+    assert end["fds"] <= start["fds"] and end["threads"] <= start["threads"]
     assert not win.classify_tab.banner.isVisible()
 
 
@@ -147,6 +148,6 @@ def test_two_trainings_back_to_back_in_one_session_give_the_same_result(make_win
     np.testing.assert_allclose(np.array(la, float), np.array(lb, float), rtol=1e-4, atol=1e-5)
     assert a.test_report["accuracy"] == b.test_report["accuracy"]
     assert a.test_report["confusion_matrix"] == b.test_report["confusion_matrix"]
-    assert marks[1]["fds"] == marks[0]["fds"] and marks[1]["py_threads"] == marks[0]["py_threads"]
+    assert marks[1]["fds"] <= marks[0]["fds"] and marks[1]["py_threads"] <= marks[0]["py_threads"]
     left = [p for p in psutil.Process().children() if "resource_tracker" not in " ".join(p.cmdline())]
     assert not left, f"a training process was left behind: {[p.cmdline() for p in left]}"
