@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import time
 
@@ -104,7 +105,27 @@ def main(argv: list[str] | None = None) -> int:
         win.worker_ready_timer.timeout.connect(lambda: report() if win.model_error else None)
         win.worker_ready_timer.start(100)
         QTimer.singleShot(120_000, win.close)
-    return app.exec()
+    return exit_without_finalizing(app.exec())
+
+
+def exit_without_finalizing(rc: int) -> int:
+    """End the app's process now, skipping interpreter finalisation.
+
+    By the time the event loop returns, every worker has been stopped and joined
+    (``MainWindow.shutdown``) and models are saved.  Finalising PySide6 6.12 and
+    TensorFlow objects together then intermittently aborts with "Fatal Python
+    error: none_dealloc" (a reference-count bug in a C extension, seen in about
+    one run in three of ``gui.lateness`` here), which would turn a clean exit
+    into a crash report.  Flush what matters and leave.
+    """
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            if stream is not None:
+                stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(int(rc or 0))
 
 
 if __name__ == "__main__":

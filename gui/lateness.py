@@ -150,7 +150,9 @@ def main(argv=None) -> int:
     QTimer.singleShot(int(args.seconds * 1000), finish)
     app.exec()
     print(json.dumps(result))
-    return 0
+    from gui.app import exit_without_finalizing
+
+    return exit_without_finalizing(0)
 
 
 if __name__ == "__main__":

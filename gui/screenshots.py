@@ -115,7 +115,9 @@ def main(argv=None) -> int:
 
     win.close()
     _wait(app, lambda: win.closed_cleanly)
-    return 0
+    from gui.app import exit_without_finalizing
+
+    return exit_without_finalizing(0)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import threading
 import time
 from pathlib import Path
@@ -106,3 +107,28 @@ def write_image(path: Path, array: np.ndarray, **save_kwargs) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     Image.fromarray(array).save(path, **save_kwargs)
     return path
+
+
+_EXIT_STATUS = {"code": 0}
+
+
+def pytest_sessionfinish(session, exitstatus):
+    _EXIT_STATUS["code"] = int(exitstatus)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config):
+    """Leave without interpreter finalisation once pytest has reported.
+
+    Finalising PySide6 6.12 and TensorFlow objects together intermittently aborts
+    with "Fatal Python error: none_dealloc" after every test has passed (a C
+    extension's reference-count bug; the app avoids it the same way, see
+    ``gui.app.exit_without_finalizing``).  The exit status is pytest's own.
+    """
+    if "PySide6" in sys.modules:
+        import logging
+
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(_EXIT_STATUS["code"])
