@@ -174,4 +174,8 @@ def augment_batch(
     return np.clip(x, 0, 255).astype(np.uint8)
 
 
-LEVELS = {"basic": BASIC, "studio": STUDIO}
+# Mirror and small framing changes only: regularises without slowing a short run down.
+LIGHT = AugmentConfig(rotation_deg=8.0, scale=(0.95, 1.05), shift=0.05, brightness=0.0, contrast=0.0,
+                      color=0.0, blur_prob=0.0)
+
+LEVELS = {"light": LIGHT, "basic": BASIC, "studio": STUDIO}
