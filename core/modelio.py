@@ -63,10 +63,35 @@ class ModelInfo:
         )
 
 
+STALE_TEMP_SECONDS = 3600
+
+
+def sweep_stale_temps(path: Path, max_age: float = STALE_TEMP_SECONDS) -> int:
+    """Remove what a killed save left next to ``path``: its ``.<name>.*.tmp`` files and
+    ``.save-*`` folders older than ``max_age`` seconds (a live save is never that old)."""
+    import time
+
+    now, removed = time.time(), 0
+    leftovers = list(path.parent.glob(f".{path.name}.*.tmp")) + list(path.parent.glob(".save-*"))
+    for p in leftovers:
+        try:
+            if now - p.stat().st_mtime <= max_age:
+                continue
+            if p.is_dir():
+                shutil.rmtree(p)
+            else:
+                p.unlink()
+            removed += 1
+        except OSError:
+            pass
+    return removed
+
+
 def atomic_write_bytes(path: Path, write) -> None:
     """Call ``write(tmp_path)`` then atomically rename ``tmp_path`` onto ``path``."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    sweep_stale_temps(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:

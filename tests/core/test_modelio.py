@@ -144,3 +144,24 @@ def test_class_count_mismatch_is_refused(tmp_path):
     path = save_model(model, tmp_path / "m.keras", ModelInfo(["a", "b"], (64, 64)))
     with pytest.raises(ModelFileError, match="2 class names but the model has 3"):
         load_model(path)
+
+
+def test_save_sweeps_what_a_killed_save_left_behind(tmp_path):
+    """A save killed mid-way leaves its temporary file; the next save removes stale ones only."""
+    model = tiny_builder((64, 64, 3), 6)
+    info = ModelInfo([str(i) for i in range(6)], (64, 64))
+    target = tmp_path / "m.keras"
+    stale_file = tmp_path / ".m.keras.abc123.tmp"
+    stale_dir = tmp_path / ".save-xyz"
+    fresh_file = tmp_path / ".m.keras.live99.tmp"
+    stale_file.write_bytes(b"partial")
+    stale_dir.mkdir()
+    (stale_dir / "model.keras").write_bytes(b"partial")
+    fresh_file.write_bytes(b"a save in progress")
+    old = 10_000.0
+    os.utime(stale_file, (old, old))
+    os.utime(stale_dir, (old, old))
+    save_model(model, target, info)
+    assert not stale_file.exists() and not stale_dir.exists()
+    assert fresh_file.exists(), "a recent temporary file may belong to a save in progress"
+    assert load_model(target)[1].class_names == info.class_names
