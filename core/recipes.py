@@ -170,14 +170,14 @@ def cmd_ship(args) -> None:
     scores = evaluate_splits(out, evals)
     print(json.dumps({"scores": scores, "minutes": round((time.time() - t0) / 60, 1), "status": result.status}), flush=True)
     # Record the evaluation in the run card (inside the model file, and the sidecar with the file's hash).
-    from core.modelio import ModelInfo, load_model, save_model
+    from core.modelio import read_info, update_run_card
 
-    model, info = load_model(out)
+    info = read_info(out)
     recipe = f"python -m core.recipes ship --seed {args.seed} --epochs {settings.epochs} --lr {settings.learning_rate}"
     if args.init_model:
         recipe += f" --init-model {args.init_model}"
     card = dict(info.run_card, evaluation=scores, recipe=recipe)
-    save_model(model, out, ModelInfo(info.class_names, info.input_size, run_card=card), weights_dtype=settings.weights_dtype)
+    update_run_card(out, card)  # rewrites only handsign.json; the weights are copied byte for byte
     write_card_with_hash(out, card)
     if args.install:
         install_if_better(out)

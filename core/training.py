@@ -390,7 +390,7 @@ class TrainingSession:
 
                 def on_epoch_end(self, epoch, logs=None):
                     logs = logs or {}
-                    if session._stop.is_set() and (epoch == 0 or True):
+                    if session._stop.is_set():
                         # A stopped epoch is partial: record nothing for it.
                         return
                     val_loss = val_acc = None
