@@ -6,12 +6,14 @@ frame to a ``QImage`` for display (``gui.widgets.to_qimage`` when the GUI
 provides it, else the same ``QImage(...).copy()`` here), offscreen.
 
 Phases, in order: no training, training running, no training again.  The
-training is a ``TrainingSession`` (quick preset, SIGNS) on a thread of this
-same process, as the app runs it.  ``--before`` uses the inference path as it
+training is the quick preset on SIGNS in the app's training child process
+(``gui.train_process``, started the way the Train tab starts it);
+``--training thread`` runs a ``TrainingSession`` on a thread of this process
+instead (how the app ran it before training moved to a child process).  ``--before`` uses the inference path as it
 was before issue #5 (variable weights, full-frame colour conversion) and the
 float32 training path, for the before/after table.
 
-    python -m bench.live [--seconds 8] [--before]
+    python -m bench.live [--seconds 8] [--before] [--training process|thread]
 """
 
 from __future__ import annotations
@@ -59,6 +61,89 @@ def make_video(folder: Path, n: int = 60) -> Path:
     return write_test_video(folder / "live.avi", frames, fps=30.0)
 
 
+def training_on_thread(step, seconds: float, before: bool) -> dict:
+    """Measure ``step`` while a TrainingSession runs on a thread of this process."""
+    from core.data import Dataset, Split
+    from core.presets import settings_for
+    from core.training import TrainingSession
+
+    ds = load_signs()
+    size = ds.image_size
+    train_ds = Dataset(ds.class_names, ds.train, Split.empty(size), Split.empty(size), ds.source, ds.kind)
+    over = dict(epochs=1000)
+    if before:
+        over.update(precision="float32", fused_batchnorm=False)
+    rate: dict = {"ips": [], "batches": 0}
+    going = threading.Event()
+
+    class Listener:
+        def on_batch(self, progress):
+            rate["batches"] += 1
+            if rate["batches"] >= 3:
+                going.set()
+                rate["ips"].append(progress.images_per_second)
+
+    session = TrainingSession(train_ds, settings_for("quick", **over), Listener())
+    worker = threading.Thread(target=session.run, name="bench-training")
+    worker.start()
+    try:
+        going.wait(300)
+        result = measure(step, seconds)
+        ips = rate["ips"]
+        result["training_images_per_second"] = round(ips[-1], 1) if ips else None
+    finally:
+        session.stop()
+        worker.join()
+    return result
+
+
+def training_in_child_process(step, seconds: float, folder: Path, before: bool) -> dict:
+    """Measure ``step`` while the app's training child process (gui.train_process) trains on SIGNS."""
+    import multiprocessing as mp
+
+    from bench.common import data_dir
+    from core.presets import settings_for
+    from gui.train_process import run_child
+    from gui.workers import TrainJob
+
+    over = dict(epochs=1000)
+    if before:
+        over.update(precision="float32", fused_batchnorm=False)
+    job = TrainJob(str(data_dir()), settings_for("quick", **over), folder / "live-training.keras", title="bench")
+    ctx = mp.get_context("spawn")
+    events_r, events_w = ctx.Pipe(duplex=False)
+    control_r, control_w = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=run_child, args=(job, events_w, control_r), name="bench-training", daemon=True)
+    proc.start()
+    events_w.close()
+    ips: list[float] = []
+    batches = 0
+
+    def drain(timeout: float = 0.0) -> None:
+        nonlocal batches
+        while events_r.poll(timeout):
+            kind, payload = events_r.recv()
+            if kind == "batch":
+                batches += 1
+                ips.append(payload.images_per_second)
+            elif kind in ("error", "finish"):
+                raise RuntimeError(f"training child ended early: {payload}")
+            timeout = 0.0
+
+    try:
+        deadline = time.perf_counter() + 300
+        while batches < 3 and time.perf_counter() < deadline:
+            drain(1.0)
+        result = measure(lambda: (step(), drain()), seconds)
+        result["training_images_per_second"] = round(ips[-1], 1) if ips else None
+    finally:
+        control_w.send("stop")
+        proc.join(60)
+        if proc.is_alive():
+            proc.kill()
+    return result
+
+
 def measure(step, seconds: float) -> dict:
     n, t0 = 0, time.perf_counter()
     per = []
@@ -77,6 +162,8 @@ def main(argv=None) -> None:
     p = argparse.ArgumentParser(prog="python -m bench.live")
     p.add_argument("--seconds", type=float, default=8.0)
     p.add_argument("--before", action="store_true")
+    p.add_argument("--training", choices=("process", "thread"), default="process",
+                   help="where the training runs: a child process as the app runs it (default), or a thread")
     args = p.parse_args(argv)
 
     from PySide6.QtGui import QGuiApplication
@@ -112,37 +199,11 @@ def main(argv=None) -> None:
         out = {"converter": converter, "before": args.before}
         out["idle_1"] = measure(step, args.seconds)
 
-        from core.data import Dataset, Split
-        from core.presets import settings_for
-        from core.training import TrainingSession
-
-        ds = load_signs()
-        size = ds.image_size
-        train_ds = Dataset(ds.class_names, ds.train, Split.empty(size), Split.empty(size), ds.source, ds.kind)
-        over = dict(epochs=1000)
-        if args.before:
-            over.update(precision="float32", fused_batchnorm=False)
-        rate: dict = {"ips": [], "batches": 0}
-        going = threading.Event()
-
-        class Listener:
-            def on_batch(self, progress):
-                rate["batches"] += 1
-                if rate["batches"] >= 3:
-                    going.set()
-                    rate["ips"].append(progress.images_per_second)
-
-        session = TrainingSession(train_ds, settings_for("quick", **over), Listener())
-        worker = threading.Thread(target=session.run, name="bench-training")
-        worker.start()
-        try:
-            going.wait(300)
-            out["training"] = measure(step, args.seconds)
-            ips = rate["ips"]
-            out["training"]["training_images_per_second"] = round(ips[-1], 1) if ips else None
-        finally:
-            session.stop()
-            worker.join()
+        if args.training == "process":
+            out["training"] = training_in_child_process(step, args.seconds, Path(tmp), args.before)
+        else:
+            out["training"] = training_on_thread(step, args.seconds, args.before)
+        out["training"]["where"] = args.training
         out["idle_2"] = measure(step, args.seconds)
         src.close()
     emit(out)

@@ -16,13 +16,20 @@ functions return the model unchanged.
   dtype policy (``"mixed_bfloat16"`` for training on CPUs with AVX512-BF16 or
   AMX; ``"float32"`` to save / evaluate), weights copied across.  Variables
   stay float32 under mixed precision, so the copy is exact.
-* :func:`constant_forward`: the per-frame inference pass of a loaded model,
-  with weights as graph constants and BatchNorm folded into the convolutions.
+* :func:`constant_forward`: the inference pass of a loaded model, with
+  weights as graph constants and BatchNorm folded into the convolutions.
+* :func:`lite_forward`: the per-frame (batch 1) pass of a loaded model: that
+  same folded graph converted once to TensorFlow Lite and run by its XNNPACK
+  CPU kernels, with the converted flatbuffer cached in the user folder.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import os
+import warnings
+from pathlib import Path
 
 log = logging.getLogger(__name__)
 
@@ -246,3 +253,138 @@ def constant_forward(model):
         return y
 
     return forward
+
+
+INFERENCE_ENV = "HANDSIGN_INFERENCE"  # "tensorflow": never use the TensorFlow Lite path
+LITE_CACHE_KEEP = 4  # converted models kept in the cache folder (about 94 MB each for ResNet-50)
+LITE_CHECK_TOLERANCE = 1e-3  # largest probability difference accepted against the Keras model
+
+
+class LiteForward:
+    """A batch-1 forward pass run by a TensorFlow Lite interpreter (XNNPACK on CPU).
+
+    Not thread-safe, like the Classifier that owns it.  Takes and returns
+    float32 arrays shaped like the Keras model's input / output with batch 1.
+    """
+
+    def __init__(self, interpreter, source: str):
+        self._interpreter = interpreter
+        self._input = interpreter.get_input_details()[0]["index"]
+        self._output = interpreter.get_output_details()[0]["index"]
+        self.source = source  # "converted" or "cache"
+
+    def __call__(self, x):
+        import numpy as np
+
+        self._interpreter.set_tensor(self._input, np.ascontiguousarray(x, dtype=np.float32))
+        self._interpreter.invoke()
+        return self._interpreter.get_tensor(self._output).copy()
+
+
+def lite_threads() -> int:
+    """Interpreter threads: both cores of a 2-core machine, at most 4 (bench/infer.py)."""
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+def _weights_key(model) -> str:
+    import tensorflow as tf
+
+    digest = hashlib.sha256()
+    digest.update(f"tf {tf.__version__} input {tuple(model.input_shape[1:])}".encode())
+    for v in model.variables:
+        a = v.numpy()
+        digest.update(f"{v.path} {a.dtype} {a.shape}".encode())
+        digest.update(a.tobytes())
+    return digest.hexdigest()[:32]
+
+
+def _prune_cache(folder: Path, keep: int = LITE_CACHE_KEEP) -> None:
+    files = sorted(folder.glob("*.tflite"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in files[keep:]:
+        old.unlink(missing_ok=True)
+
+
+def _new_interpreter(blob: bytes, threads: int):
+    import tensorflow as tf
+
+    from core.device import quiet_stderr
+
+    # "tf.lite.Interpreter is deprecated" (it is still what TF 2.21 ships), and the native
+    # "INFO: Created TensorFlow Lite XNNPACK delegate" line, which would break the CLI's one-line errors.
+    with warnings.catch_warnings(), quiet_stderr():
+        warnings.simplefilter("ignore")
+        interpreter = tf.lite.Interpreter(model_content=blob, num_threads=threads)
+        interpreter.allocate_tensors()
+    return interpreter
+
+
+def _convert(const_fn, input_shape) -> bytes:
+    import tensorflow as tf
+
+    @tf.function(input_signature=[tf.TensorSpec((1, *input_shape), tf.float32)])
+    def batch_one(x):
+        return const_fn(x)
+
+    converter = tf.lite.TFLiteConverter.from_concrete_functions([batch_one.get_concrete_function()], batch_one)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return converter.convert()
+
+
+def lite_forward(model, const_fn, cache_dir: Path | None = None, *, threads: int | None = None):
+    """The batch-1 forward pass of ``model`` through TensorFlow Lite, or ``None`` where it is unavailable.
+
+    ``const_fn`` is :func:`constant_forward` of the model: it is what gets
+    converted (BatchNorm folded, weights constant); it is traced only when
+    converting.  The TensorFlow Lite pass is checked against the Keras model
+    on a probe image before use.  ``cache_dir`` keeps the
+    converted flatbuffer under a hash of the weights, so the next load of the
+    same model skips the conversion (about 3 s); a cache that cannot be written
+    only costs that time.  bench/infer.py measured the pass at about 2x faster
+    than ``const_fn`` on this 2-core CPU, with the same probabilities.
+    Falls back (returns ``None``, logged) on any failure: JAX backend, a
+    TensorFlow without ``tf.lite``, ``HANDSIGN_INFERENCE=tensorflow``.
+    """
+    if not _tensorflow_backend() or os.environ.get(INFERENCE_ENV, "").strip().lower() == "tensorflow":
+        return None
+    try:
+        import numpy as np
+
+        input_shape = tuple(int(d) for d in model.input_shape[1:])
+        threads = threads or lite_threads()
+        cached = Path(cache_dir) / f"{_weights_key(model)}.tflite" if cache_dir else None
+        probe = np.random.default_rng(0).random((1, *input_shape), dtype=np.float32)
+        # The Keras model itself, eagerly (0.1 s): tracing const_fn would cost 2 s that a cache hit saves.
+        expected = np.asarray(model(probe, training=False))
+        forward = None
+        if cached is not None and cached.is_file():
+            try:
+                forward = LiteForward(_new_interpreter(cached.read_bytes(), threads), "cache")
+                if not np.allclose(forward(probe), expected, atol=LITE_CHECK_TOLERANCE):
+                    log.warning("cached TensorFlow Lite model %s disagrees with the model; converting again", cached)
+                    forward = None
+                else:
+                    os.utime(cached)
+            except Exception as exc:  # unreadable or damaged cache entry: convert again
+                log.warning("cached TensorFlow Lite model %s unusable (%s); converting again", cached, exc)
+                forward = None
+        if forward is None:
+            blob = _convert(const_fn, input_shape)
+            forward = LiteForward(_new_interpreter(blob, threads), "converted")
+            got = forward(probe)
+            if not np.allclose(got, expected, atol=LITE_CHECK_TOLERANCE):
+                log.warning("TensorFlow Lite pass differs from TensorFlow by %.2g; not used",
+                            float(np.abs(got - expected).max()))
+                return None
+            if cached is not None:
+                try:
+                    from core.modelio import atomic_write_bytes
+
+                    atomic_write_bytes(cached, lambda tmp: tmp.write_bytes(blob))
+                    _prune_cache(cached.parent)
+                except OSError as exc:
+                    log.info("TensorFlow Lite cache not written (%s)", exc)
+        return forward
+    except Exception as exc:
+        log.warning("TensorFlow Lite path unavailable (%s: %s); using TensorFlow", type(exc).__name__, exc)
+        return None

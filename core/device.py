@@ -86,6 +86,28 @@ def device_scope(device: str):
         yield
 
 
+@contextlib.contextmanager
+def quiet_stderr():
+    """Silence C-level stderr (file descriptor 2) for the block, unless ``HANDSIGN_VERBOSE`` is set.
+
+    For native libraries that print notices Python cannot filter: TensorFlow's
+    start-up lines, TensorFlow Lite's "Created ... XNNPACK delegate".  Keep the
+    block short: other threads' stderr is silenced too while it runs.
+    """
+    if os.environ.get("HANDSIGN_VERBOSE"):
+        yield
+        return
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
 def import_backend_quietly() -> None:
     """Import Keras and its backend with C-level stderr silenced.
 
@@ -94,18 +116,7 @@ def import_backend_quietly() -> None:
     Set ``HANDSIGN_VERBOSE=1`` to see them.
     """
     quiet_tensorflow()
-    if os.environ.get("HANDSIGN_VERBOSE"):
-        import keras  # noqa: F401
-
-        return
-    saved = os.dup(2)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 2)
+    with quiet_stderr():
         import keras
 
         keras.ops.convert_to_numpy(keras.ops.zeros((1,)))  # the first op prints too
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)

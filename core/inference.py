@@ -3,7 +3,8 @@
 ``Classifier`` owns one Keras model (do not share it between threads: each
 thread makes its own).  ``classify_frame`` is the per-frame path: a compiled
 forward pass at batch 1 with ``training=False`` (``model.predict`` costs far
-more per call).  ``classify_batch`` runs many images at once.
+more per call); for a loaded model that is TensorFlow Lite's XNNPACK kernels
+on the folded graph (``core.accel.lite_forward``).  ``classify_batch`` runs many images at once.
 """
 
 from __future__ import annotations
@@ -63,6 +64,15 @@ class Classifier:
         return cls(model, info, Path(path), frozen=True)
 
     @property
+    def engine(self) -> str:
+        """Which per-frame pass runs: ``"tflite"``, ``"tensorflow"`` or the Keras backend's name."""
+        import keras
+
+        if getattr(self._forward, "lite", None) is not None:
+            return "tflite"
+        return keras.backend.backend()
+
+    @property
     def class_names(self) -> list[str]:
         return self.info.class_names
 
@@ -78,10 +88,19 @@ class Classifier:
             import tensorflow as tf
 
             if frozen:
-                from core.accel import constant_forward
+                from core.accel import constant_forward, lite_forward
+                from core.paths import cache_dir
 
                 const_fn = constant_forward(model)
-                return lambda x: const_fn(x).numpy()
+                lite = lite_forward(model, const_fn, cache_dir() / "tflite")
+                if lite is None:
+                    return lambda x: const_fn(x).numpy()
+
+                def forward(x):
+                    return lite(x) if x.shape[0] == 1 else const_fn(x).numpy()
+
+                forward.lite = lite
+                return forward
             h, w, c = model.input_shape[1:]
             spec = tf.TensorSpec((None, h, w, c), tf.float32)
             fn = tf.function(lambda x: model(x, training=False), input_signature=[spec], jit_compile=False)

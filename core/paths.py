@@ -14,6 +14,7 @@ from pathlib import Path
 APP_NAME = "HandSignStudio"
 DATA_ENV = "HANDSIGN_DATA"
 HOME_ENV = "HANDSIGN_HOME"  # overrides the per-user folder (tests, portable installs)
+CACHE_ENV = "HANDSIGN_CACHE"  # overrides <user folder>/cache
 SHIPPED_MODEL_NAME = "handsign_resnet50.keras"
 
 
@@ -78,3 +79,12 @@ def models_dir() -> Path:
 
 def logs_dir() -> Path:
     return user_dir() / "logs"
+
+
+def cache_dir() -> Path:
+    """Things that can be rebuilt and deleted at any time (converted inference models):
+    ``$HANDSIGN_CACHE`` if set, else ``<user folder>/cache``."""
+    override = os.environ.get(CACHE_ENV)
+    if override:
+        return Path(override).expanduser()
+    return user_dir() / "cache"

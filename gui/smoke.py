@@ -75,7 +75,7 @@ class SmokeRun(QObject):
     def model_ready(self) -> None:
         now = time.perf_counter()
         rep = self.win.report
-        self.report.update(model=str(rep.path), classes=list(rep.class_names),
+        self.report.update(model=str(rep.path), classes=list(rep.class_names), engine=rep.engine,
                            model_ready_s=round(now - self.t0, 3), model_ready_unix=time.time())
         if not self.files:
             self._capture_soon(0)

@@ -47,6 +47,7 @@ class ModelReport:
     run_card: dict[str, Any] = field(default_factory=dict)
     architecture: str = ""
     trained: bool = True  # False: the bare architecture, shown when no model file is loaded
+    engine: str = ""  # the per-frame inference engine (core.inference.Classifier.engine)
 
     @property
     def title(self) -> str:
@@ -169,8 +170,9 @@ class InferenceWorker(QObject):
             clf = Classifier.load(path)
             clf.warm_up()
             report = describe_model(clf.model, Path(path), clf.info)
+            report.engine = clf.engine
             self.classifier = clf  # the old model is dropped here, on its own thread
-            log.info("loaded %s in %.2f s", path, time.perf_counter() - t0)
+            log.info("loaded %s in %.2f s (per-frame engine: %s)", path, time.perf_counter() - t0, report.engine)
             self.model_loaded.emit(report)
         except Exception as exc:
             self.errored.emit(exc)

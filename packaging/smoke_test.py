@@ -166,12 +166,14 @@ def main(argv=None) -> int:
                     print(f"       {r['file']}: got {r.get('top_class')} ({r.get('confidence')}), "
                           f"expected {r['expected']}{' ' + r['error'] if 'error' in r else ''}")
             c.check(shot.is_file() and shot.stat().st_size > 10_000, f"window rendered to {shot}")
+            c.check(res.get("engine") == "tflite",
+                    f"per-frame inference runs on TensorFlow Lite's XNNPACK kernels (engine: {res.get('engine')})")
             ready = res.get("model_ready_unix")
             summary["classify"] = {
                 "exit_code": code, "seconds": round(secs, 1), "images": len(images), "correct": correct,
                 "launch_to_model_ready_s": round(ready - t_launch, 1) if ready else None,
                 "model_ready_after_python_start_s": res.get("model_ready_s"),
-                "classify_s": res.get("classify_s"), "screenshot": str(shot),
+                "classify_s": res.get("classify_s"), "engine": res.get("engine"), "screenshot": str(shot),
             }
             if code != 0 or not res:
                 print("---- log ----\n" + log_text[-6000:], flush=True)

@@ -50,11 +50,19 @@ def sld_dir(datasets) -> Path:
     return d
 
 
+@pytest.fixture(scope="session")
+def shared_cache(tmp_path_factory) -> Path:
+    """One cache folder for the whole session: a model converted for TensorFlow Lite once is reused."""
+    return tmp_path_factory.mktemp("cache")
+
+
 @pytest.fixture(autouse=True)
-def _isolated_home(tmp_path_factory, monkeypatch):
-    """Every test gets its own user folder, so nothing touches the real one."""
+def _isolated_home(tmp_path_factory, monkeypatch, shared_cache):
+    """Every test gets its own user folder, so nothing touches the real one (the rebuildable
+    cache is shared by the session: see ``shared_cache``)."""
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("HANDSIGN_HOME", str(home))
+    monkeypatch.setenv("HANDSIGN_CACHE", str(shared_cache))
     return home
 
 

@@ -196,6 +196,80 @@ def test_loaded_classifier_uses_the_frozen_path_and_agrees_with_the_model(tmp_pa
     np.testing.assert_allclose(clf.probabilities(images), expected, atol=2e-6, rtol=1e-5)
 
 
+def _saved_conv_bn_model(folder):
+    from core.modelio import ModelInfo, save_model
+
+    path = folder / "m.keras"
+    save_model(_conv_bn_model(), path, ModelInfo(["a", "b", "c", "d"], (16, 16), architecture="test"))
+    return path
+
+
+def _tensorflow_only():
+    import keras
+
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip("TensorFlow Lite path")
+
+
+def test_frames_go_through_tensorflow_lite_converted_once_then_cached(tmp_path, monkeypatch):
+    from core.inference import Classifier
+
+    _tensorflow_only()
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("HANDSIGN_CACHE", str(cache))
+    path = _saved_conv_bn_model(tmp_path)
+    frames = np.random.default_rng(3).integers(0, 256, (4, 1, 16, 16, 3), dtype=np.uint8)
+
+    first = Classifier.load(path)
+    assert first.engine == "tflite" and first._forward.lite.source == "converted"
+    entries = list((cache / "tflite").glob("*.tflite"))
+    assert len(entries) == 1 and entries[0].stat().st_size > 0
+    for x in frames:  # batch 1: TensorFlow Lite; agrees with the Keras model
+        expected = np.asarray(first.model(x.astype("float32") / 255.0, training=False))
+        np.testing.assert_allclose(first.probabilities(x), expected, atol=2e-6, rtol=1e-5)
+
+    second = Classifier.load(path)
+    assert second.engine == "tflite" and second._forward.lite.source == "cache"
+    for x in frames:
+        np.testing.assert_allclose(second.probabilities(x), first.probabilities(x), atol=1e-7)
+    # Batches still take the TensorFlow path, with the same answers.
+    np.testing.assert_allclose(second.probabilities(frames[:, 0]), np.concatenate([first.probabilities(x) for x in frames]),
+                               atol=2e-6, rtol=1e-5)
+
+
+def test_a_damaged_cache_entry_is_converted_again(tmp_path, monkeypatch):
+    from core.inference import Classifier
+
+    _tensorflow_only()
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("HANDSIGN_CACHE", str(cache))
+    path = _saved_conv_bn_model(tmp_path)
+    Classifier.load(path)
+    (entry,) = (cache / "tflite").glob("*.tflite")
+    for damage in (b"", b"not a flatbuffer" * 100, entry.read_bytes()[: entry.stat().st_size // 2]):
+        entry.write_bytes(damage)
+        clf = Classifier.load(path)
+        assert clf.engine == "tflite" and clf._forward.lite.source == "converted"
+        x = np.full((1, 16, 16, 3), 128, np.uint8)
+        expected = np.asarray(clf.model(x.astype("float32") / 255.0, training=False))
+        np.testing.assert_allclose(clf.probabilities(x), expected, atol=2e-6, rtol=1e-5)
+        assert entry.stat().st_size > len(damage)  # rewritten whole
+
+
+def test_an_unwritable_cache_costs_only_time_and_the_switch_turns_tensorflow_lite_off(tmp_path, monkeypatch):
+    from core.inference import Classifier
+
+    _tensorflow_only()
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the cache folder should be")
+    monkeypatch.setenv("HANDSIGN_CACHE", str(blocker))
+    path = _saved_conv_bn_model(tmp_path)
+    assert Classifier.load(path).engine == "tflite"
+    assert blocker.read_text() == "a file where the cache folder should be"
+    monkeypatch.setenv("HANDSIGN_INFERENCE", "tensorflow")
+    assert Classifier.load(path).engine == "tensorflow"
+
+
 def test_prepare_crops_before_reordering_channels_with_the_same_pixels():
     from core.images import Region, crop_resize, prepare, to_rgb_uint8
 

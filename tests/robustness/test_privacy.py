@@ -113,6 +113,7 @@ def test_a_whole_session_makes_no_connection_and_writes_only_to_the_user_folder(
     from core.paths import collected_dir, models_dir, user_dir
 
     home = user_dir()
+    monkeypatch.delenv("HANDSIGN_CACHE")  # the default: the rebuildable cache is in the user folder too
     child_log = tmp_path / "child-audit.log"
     monkeypatch.setenv("HANDSIGN_AUDIT_LOG", str(child_log))
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(AUDIT_SITE), os.environ.get("PYTHONPATH", "")]))
@@ -184,6 +185,7 @@ def test_fresh_processes_make_no_connection_and_write_only_to_the_user_folder(tm
                QT_QPA_PLATFORM="offscreen", XDG_CONFIG_HOME=str(fake_home / ".config"),
                XDG_DATA_HOME=str(fake_home / ".local" / "share"), XDG_CACHE_HOME=str(fake_home / ".cache"))
     env.pop("KERAS_HOME", None)
+    env.pop("HANDSIGN_CACHE", None)
     image = signs_test_images(signs_dir, 1)[0]
     args = {
         "predict": ["-m", "core", "predict", "--model", str(good_model), str(image)],
@@ -197,6 +199,7 @@ def test_fresh_processes_make_no_connection_and_write_only_to_the_user_folder(tm
     assert _outside(writes, data_home, tmp_path / "audit.log") == []
     assert [p.relative_to(fake_home) for p in fake_home.rglob("*")] == [], "files outside the user data folder"
     assert any(Path(w).is_relative_to(data_home / "keras") for w in writes)  # Keras's folder is in there too
+    assert list((data_home / "cache" / "tflite").glob("*.tflite"))  # and the converted inference model
 
 
 def test_the_audit_does_see_connections_and_writes(tmp_path):
