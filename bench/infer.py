@@ -6,12 +6,19 @@ rounds, on one model loaded from a ``.keras`` file the way the app loads it
 
 * ``ours``: ``Classifier.classify_frame(frame, bgr=True)`` - crop, resize,
   scale and the compiled forward pass (end to end; ``forward`` is the pass alone).
+  For a loaded model the forward pass is TensorFlow Lite (XNNPACK) on the
+  folded graph (``core.accel.lite_forward``).
+* ``tensorflow``: the same, with ``HANDSIGN_INFERENCE=tensorflow``: the
+  folded constant-weight TensorFlow graph (``core.accel.constant_forward``),
+  the per-frame path before TensorFlow Lite was adopted.
 * ``predict``: the same prepared 64x64 image through ``model.predict(x, verbose=0)``.
 * ``before``: the path as it was before issue #5 - variable weights in a
   ``tf.function`` (``Classifier(model, info)``, as training's evaluator still
   uses) and the full frame converted to RGB before the crop.
 
-Then the CPU share of ``classify_frame`` paced at 30 frames per second.
+Then the CPU share of ``classify_frame`` paced at 30 frames per second.  Load
+times: first load (converts to TensorFlow Lite), next load (from the cache),
+and the TensorFlow path's.
 
     python -m bench.infer [--rounds 10] [--per-round 20] [--paced-seconds 5]
 """
@@ -86,11 +93,24 @@ def main(argv=None) -> None:
     from core.inference import Classifier
 
     with tempfile.TemporaryDirectory() as tmp:
+        os.environ["HANDSIGN_CACHE"] = str(Path(tmp) / "cache")  # a fresh conversion cache, not the user's
         path = make_model_file(Path(tmp))
         t0 = time.perf_counter()
         clf = Classifier.load(path)
         clf.warm_up()
+        load_convert_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        clf = Classifier.load(path)  # the next start: the converted model comes from the cache
+        clf.warm_up()
         load_s = time.perf_counter() - t0
+        os.environ["HANDSIGN_INFERENCE"] = "tensorflow"  # the TensorFlow constant-weight path, for comparison
+        try:
+            t0 = time.perf_counter()
+            tf_clf = Classifier.load(path)
+            tf_clf.warm_up()
+            load_tf_s = time.perf_counter() - t0
+        finally:
+            del os.environ["HANDSIGN_INFERENCE"]
     from core.images import crop_resize, to_rgb_uint8
 
     frame = camera_frame()
@@ -106,20 +126,27 @@ def main(argv=None) -> None:
         return t1 - t, time.perf_counter() - t1
     for _ in range(3):
         clf.classify_frame(frame, bgr=True)
+        tf_clf.classify_frame(frame, bgr=True)
         model.predict(x, verbose=0)
         before()
     # Same answer from both paths.
     a = clf.classify_frame(frame, bgr=True).probabilities
     b = model.predict(x, verbose=0)[0]
     max_diff = float(abs(a - b).max())
+    max_diff_tf = float(abs(a - tf_clf.classify_frame(frame, bgr=True).probabilities).max())
 
-    ours, forward, pred, old_total, old_forward = [], [], [], [], []
+    ours, forward, pred, old_total, old_forward, tf_total, tf_forward = [], [], [], [], [], [], []
     for _ in range(args.rounds):
         for _ in range(args.per_round):
             t = time.perf_counter()
             r = clf.classify_frame(frame, bgr=True)
             ours.append(time.perf_counter() - t)
             forward.append(r.seconds)
+        for _ in range(args.per_round):
+            t = time.perf_counter()
+            r = tf_clf.classify_frame(frame, bgr=True)
+            tf_total.append(time.perf_counter() - t)
+            tf_forward.append(r.seconds)
         for _ in range(args.per_round):
             t = time.perf_counter()
             model.predict(x, verbose=0)
@@ -135,6 +162,13 @@ def main(argv=None) -> None:
     out = {
         "ours": stats(ours),
         "ours_forward": stats(forward),
+        "engine": clf.engine,
+        "tensorflow": stats(tf_total),
+        "tensorflow_forward": stats(tf_forward),
+        "p50_ratio_tensorflow_over_ours": round(percentile(tf_total, 50) / percentile(ours, 50), 2),
+        "max_probability_difference_tensorflow": max_diff_tf,
+        "load_and_convert_s": round(load_convert_s, 2),
+        "load_tensorflow_s": round(load_tf_s, 2),
         "predict": stats(pred),
         "before": stats(old_total),
         "before_forward": stats(old_forward),
@@ -143,6 +177,8 @@ def main(argv=None) -> None:
         "max_probability_difference": max_diff,
         "load_and_warm_up_s": round(load_s, 2),
         "paced_30fps": paced_cpu_share(lambda: clf.classify_frame(frame, bgr=True), 30.0, args.paced_seconds),
+        "paced_30fps_tensorflow": paced_cpu_share(lambda: tf_clf.classify_frame(frame, bgr=True), 30.0,
+                                                  args.paced_seconds),
         "paced_30fps_before": paced_cpu_share(before, 30.0, args.paced_seconds),
     }
     emit(out)

@@ -72,7 +72,7 @@ def training_on_thread(step, seconds: float, before: bool) -> dict:
     train_ds = Dataset(ds.class_names, ds.train, Split.empty(size), Split.empty(size), ds.source, ds.kind)
     over = dict(epochs=1000)
     if before:
-        over.update(precision="float32", fused_batchnorm=False)
+        over.update(precision="float32", fused_batchnorm=False, fused_optimizer=False)
     rate: dict = {"ips": [], "batches": 0}
     going = threading.Event()
 
@@ -108,7 +108,7 @@ def training_in_child_process(step, seconds: float, folder: Path, before: bool) 
 
     over = dict(epochs=1000)
     if before:
-        over.update(precision="float32", fused_batchnorm=False)
+        over.update(precision="float32", fused_batchnorm=False, fused_optimizer=False)
     job = TrainJob(str(data_dir()), settings_for("quick", **over), folder / "live-training.keras", title="bench")
     ctx = mp.get_context("spawn")
     events_r, events_w = ctx.Pipe(duplex=False)

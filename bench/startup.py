@@ -6,6 +6,9 @@ and quits) offscreen, with a bench ResNet-50 file as ``--model``.  The launch
 cost before the app's first line (interpreter start) is added from the
 parent's clock: ``from launch = (line arrival - launch) - (model ready - shown)``.
 
+Runs share one TensorFlow Lite conversion cache: ``model_ready_first_launch_s``
+is the first run (converts), ``model_ready_s`` the median of the others.
+
 * source tree: ``python -m gui.app``
 * packaged app: ``--exe PATH`` (the PyInstaller one-dir executable); prints
   "not built" when it does not exist.
@@ -61,14 +64,20 @@ def one_run(cmd: list[str], env: dict, timeout: float = 180) -> dict:
 def measure(cmd: list[str], runs: int, model: Path) -> dict:
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", TF_CPP_MIN_LOG_LEVEL="2")
     rows = []
-    for _ in range(runs):
-        with tempfile.TemporaryDirectory() as home:
-            env["HANDSIGN_HOME"] = home  # no last-used settings
-            rows.append(one_run([*cmd, "--smoke", "--no-camera", "--model", str(model)], env))
+    with tempfile.TemporaryDirectory() as cache:
+        # One conversion cache for the runs: the first launch converts the model for TensorFlow Lite,
+        # the later ones load it from the cache, as every launch after the first does for a user.
+        env["HANDSIGN_CACHE"] = cache
+        for _ in range(runs):
+            with tempfile.TemporaryDirectory() as home:
+                env["HANDSIGN_HOME"] = home  # no last-used settings
+                rows.append(one_run([*cmd, "--smoke", "--no-camera", "--model", str(model)], env))
     ok = [r for r in rows if "error" not in r or r.get("window_shown_s") is not None]
+    later = [r for r in ok if r is not rows[0]] or ok
     return {
         "window_shown_s": median([r.get("window_shown_s") for r in ok]),
-        "model_ready_s": median([r.get("model_ready_s") for r in ok]),
+        "model_ready_s": median([r.get("model_ready_s") for r in later]),
+        "model_ready_first_launch_s": rows[0].get("model_ready_s"),
         "runs": rows,
     }
 

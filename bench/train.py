@@ -81,10 +81,10 @@ def run_ours(args, ds) -> dict:
     from core.training import TrainingSession
 
     overrides = dict(batch_size=args.batch_size, epochs=1000, augment=not args.no_augment)
-    for key in ("precision", "fused_batchnorm"):
+    for key in ("precision", "fused_batchnorm", "fused_optimizer"):
         val = getattr(args, key)
         if val is not None:
-            overrides[key] = bool(val) if key == "fused_batchnorm" else val
+            overrides[key] = val if key == "precision" else bool(val)
     settings = settings_for("quick", **overrides)
     size = ds.image_size
     # No val/test images: only the training loop is measured.
@@ -153,6 +153,7 @@ def main(argv=None) -> None:
     p.add_argument("--precision", default=None)
     p.add_argument("--jit-compile", type=int, default=0, help="proto only")
     p.add_argument("--fused-batchnorm", type=int, default=None, help="0 or 1 (default: the product's setting)")
+    p.add_argument("--fused-optimizer", type=int, default=None, help="0 or 1 (default: the product's setting)")
     p.add_argument("--no-augment", action="store_true")
     p.add_argument("--feed", default="gen_f32")
     p.add_argument("--intra", type=int, default=None)
@@ -164,7 +165,7 @@ def main(argv=None) -> None:
     fn = {"baseline": run_baseline, "ours": run_ours, "proto": run_proto}[args.variant]
     out = fn(args, ds)
     out.update(variant=args.variant, batch_size=args.batch_size, precision=args.precision,
-               fused_batchnorm=args.fused_batchnorm, worker_seconds=round(time.perf_counter() - t0, 1))
+               fused_batchnorm=args.fused_batchnorm, fused_optimizer=args.fused_optimizer, worker_seconds=round(time.perf_counter() - t0, 1))
     emit(out)
 
 

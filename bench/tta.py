@@ -4,7 +4,7 @@ Trains with ``TrainingSession`` (the product path) on SIGNS; after every epoch
 the listener measures test accuracy on the model being trained (that time is
 excluded from the clock) and the run stops at ``--target``.  Variants:
 ``after`` (the product defaults) and ``before`` (``precision="float32"``,
-``fused_batchnorm=False``: the training path before issue #5).  Also reports
+``fused_batchnorm=False``, ``fused_optimizer=False``: the training path before issue #5).  Also reports
 the final test accuracy of each run, so bfloat16's accuracy is checked.
 
     python -m bench.tta --variant after [--target 0.95]
@@ -36,7 +36,7 @@ def main(argv=None) -> None:
     ds = load_signs()
     over = {"epochs": args.epochs}
     if args.variant == "before":
-        over.update(precision="float32", fused_batchnorm=False)
+        over.update(precision="float32", fused_batchnorm=False, fused_optimizer=False)
     settings = settings_for("quick", **over)
     excluded = 0.0
     t0 = None

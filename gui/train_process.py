@@ -100,6 +100,9 @@ def run_child(job, events, control) -> None:
 
         ds = load_dataset(job.source, kind=job.kind, val_split=job.settings.val_split, seed=job.settings.seed,
                           classes=job.classes)
+        session = TrainingSession(ds, job.settings, out, out=job.out, builder=job.builder,
+                                  initial_model=job.initial_model)
+        ds = session.dataset  # as the session trains on it (a preset may move validation images to training)
         if job.max_per_class > 0:
             ds.train = ds.train.take(take_per_class(ds.train.y, job.max_per_class))
         out.send("log", ds.describe())
@@ -116,8 +119,6 @@ def run_child(job, events, control) -> None:
             out.send("log", "stopped before training began")
             out.send("finish", None)
             return
-        session = TrainingSession(ds, job.settings, out, out=job.out, builder=job.builder,
-                                  initial_model=job.initial_model)
         session_box["session"] = session
         for msg in pending:
             getattr(session, msg)()

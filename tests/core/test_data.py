@@ -153,3 +153,41 @@ def test_stratified_split_keeps_class_balance():
     y = np.repeat(np.arange(3), 20)
     val, rest = stratified_split(y, [0.25], seed=0)
     assert np.bincount(y[val]).tolist() == [5, 5, 5] and len(rest) == 45
+
+
+def _toy_dataset(n_val_per_class=12, groups=False):
+    from core.data import Dataset, Split
+
+    rng = np.random.default_rng(0)
+
+    def split(n_per_class, offset):
+        y = np.repeat(np.arange(3), n_per_class)
+        x = rng.integers(0, 256, (len(y), 8, 8, 3), dtype=np.uint8)
+        x[:, 0, 0, 0] = np.arange(len(y)) % 256  # tell images apart
+        g = (offset + np.arange(len(y)) // 4) if groups else None  # persons of 4 images each
+        return Split(x, y, [f"f{offset + i}" for i in range(len(y))], g)
+
+    return Dataset(["a", "b", "c"], split(20, 0), split(n_val_per_class, 1000), split(5, 2000), "toy", "test")
+
+
+def test_small_validation_moves_the_rest_into_training_and_never_touches_test():
+    ds = _toy_dataset()
+    small = ds.with_small_val(3, seed=1)
+    assert np.bincount(small.val.y).tolist() == [3, 3, 3]
+    assert len(small.train) == len(ds.train) + len(ds.val) - 9
+    assert small.test is ds.test
+    # Every validation image is in exactly one of the two, none lost or doubled.
+    assert sorted(small.train.files[len(ds.train):] + small.val.files) == sorted(ds.val.files)
+    assert not set(small.val.files) & set(small.train.files)
+    assert small.with_small_val(3, seed=1).val.files == small.val.files  # nothing more to move
+    assert ds.with_small_val(3, seed=1).val.files == small.val.files  # seeded
+    assert ds.with_small_val(0) is ds and ds.with_small_val(50) is ds  # off, or nothing to move
+    assert len(ds.val) == 36  # the original is untouched
+
+
+def test_small_validation_keeps_persons_whole():
+    ds = _toy_dataset(groups=True)
+    small = ds.with_small_val(4, seed=0)
+    assert all(n >= 4 for n in np.bincount(small.val.y).tolist())
+    assert not set(small.val.groups.tolist()) & set(small.train.groups[len(ds.train):].tolist())
+    assert len(small.val) + len(small.train) == len(ds.val) + len(ds.train)

@@ -278,3 +278,54 @@ def test_prepare_crops_before_reordering_channels_with_the_same_pixels():
         for bgr in (False, True):
             expected = crop_resize(to_rgb_uint8(frame, bgr=bgr), (16, 16), region)
             np.testing.assert_array_equal(prepare(frame, (16, 16), region=region, bgr=bgr), expected)
+
+
+def test_fused_adam_takes_the_same_steps_as_keras_adam(tmp_path):
+    import keras
+
+    _tensorflow_only()
+    rng = np.random.default_rng(0)
+    shapes = [(3, 3, 3, 8), (8,), (40, 6)]
+    start = [rng.normal(0, 0.1, sh).astype("float32") for sh in shapes]
+    grads = [[rng.normal(0, 1e-2, sh).astype("float32") for sh in shapes] for _ in range(6)]
+    finals = []
+    for fused in (False, True):
+        variables = [keras.Variable(w.copy()) for w in start]
+        opt = keras.optimizers.Adam(learning_rate=keras.optimizers.schedules.CosineDecay(3e-3, 6, alpha=0.01))
+        opt.build(variables)
+        if fused:
+            assert accel.fuse_adam(opt) is True
+        for step in grads:
+            opt.apply([keras.ops.convert_to_tensor(g) for g in step], variables)
+        finals.append([np.asarray(v.numpy()) for v in variables])
+    for keras_w, fused_w, w0 in zip(*finals, start, strict=True):
+        assert np.abs(keras_w - w0).max() > 1e-3  # the weights moved: the comparison means something
+        np.testing.assert_allclose(fused_w, keras_w, rtol=1e-5, atol=1e-7)
+
+
+def test_training_with_fused_adam_saves_a_plain_model(tmp_path):
+    import keras
+
+    from core.modelio import ModelInfo, save_model
+
+    _tensorflow_only()
+    x = np.random.default_rng(0).random((32, 16, 16, 3), dtype=np.float32)
+    model = _conv_bn_model()
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy")
+    assert accel.fuse_adam(model.optimizer)
+    before = [w.copy() for w in model.get_weights()]
+    model.fit(x, np.arange(32) % 4, batch_size=8, epochs=1, verbose=0)
+    assert any(np.abs(a - b).max() > 1e-5 for a, b in zip(model.get_weights(), before, strict=True))
+    path = save_model(model, tmp_path / "fused.keras", ModelInfo(["a", "b", "c", "d"], (16, 16)))
+    loaded, _ = load_model(path)  # still a plain Adam in the file: loads in safe mode
+    np.testing.assert_allclose(loaded.predict(x[:4], verbose=0), model.predict(x[:4], verbose=0), atol=1e-6)
+
+
+def test_fused_adam_leaves_other_optimizers_alone():
+    import keras
+
+    _tensorflow_only()
+    for opt in (keras.optimizers.SGD(0.1), keras.optimizers.Adam(amsgrad=True), keras.optimizers.Adam(weight_decay=1e-4),
+                keras.optimizers.AdamW()):
+        assert accel.fuse_adam(opt) is False
+        assert not getattr(opt.update_step, "__fused_adam__", False)

@@ -166,3 +166,39 @@ def test_unavailable_gpu_is_a_clear_error(signs):
         pytest.skip("this machine has 8 GPUs")
     with pytest.raises(HandSignError, match="gpu:7 is not available"):
         TrainingSession(ds, TrainSettings(epochs=1, device="gpu:7"), builder=tiny_builder).run()
+
+
+def test_quick_preset_trains_on_most_of_the_validation_split(signs):
+    ds = _subset(signs, 30)  # 180 train, 60 validation
+    settings = settings_for("quick", epochs=1, batch_size=32)
+    assert settings.val_per_class > 0
+    session = TrainingSession(ds, settings, builder=tiny_builder)
+    per_class = settings.val_per_class
+    assert np.bincount(session.dataset.val.y).tolist() == [per_class] * 6
+    assert len(session.dataset.train) == 180 + 60 - 6 * per_class
+    result = session.run()
+    assert result.run_card["dataset"]["train"] == len(session.dataset.train)
+    assert result.run_card["dataset"]["val"] == 6 * per_class
+    assert len(ds.val) == 60  # the caller's dataset is not changed
+    with pytest.raises(HandSignError, match="validation images per class"):
+        TrainSettings(val_per_class=-1).validate()
+
+
+@pytest.mark.parametrize("restore_best", [True, False])
+def test_the_final_model_keeps_the_best_or_the_last_epoch(signs, restore_best):
+    ds = _subset(signs, 10)
+    snapshots = {}
+
+    class Snap(Recorder):
+        def on_epoch(self, m):
+            super().on_epoch(m)
+            snapshots[m.epoch] = [w.copy() for w in session.model.get_weights()]
+
+    listener = Snap()
+    settings = TrainSettings(epochs=3, batch_size=16, learning_rate=3e-3, augment=False, restore_best=restore_best)
+    session = TrainingSession(ds, settings, listener, builder=tiny_builder)
+    result = session.run()
+    kept = result.run_card["best_epoch"] if restore_best else 3
+    assert result.run_card["kept_weights"] == ("best" if restore_best else "last")
+    for a, b in zip(session.model.get_weights(), snapshots[kept], strict=True):
+        np.testing.assert_array_equal(a, b)
