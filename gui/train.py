@@ -207,6 +207,7 @@ class TrainTab(QWidget):
         self.results = QWidget()
         self.test_label = QLabel("Test accuracy appears when training ends")
         self.test_label.setFont(big_font(self, 26, bold=True))
+        self.test_label.setWordWrap(True)  # keeps the tab usable on a 1366-px-wide classroom laptop
         self.confusion = ConfusionMatrixView()
         self.wrong_title = QLabel("Misclassified test images")
         self.wrong = ImageStrip(64)
@@ -224,12 +225,13 @@ class TrainTab(QWidget):
         left = QVBoxLayout()
         left.addWidget(self.test_label)
         left.addWidget(self.confusion, 1)
-        rbut = QHBoxLayout()
-        rbut.addWidget(self.use_button)
-        rbut.addWidget(self.save_button)
-        left.addLayout(rbut)
         right = QVBoxLayout()
-        right.addWidget(self.wrong_title)
+        rtop = QHBoxLayout()  # the buttons beside the title, so the matrix keeps its height
+        rtop.addWidget(self.wrong_title)
+        rtop.addStretch(1)
+        rtop.addWidget(self.use_button)
+        rtop.addWidget(self.save_button)
+        right.addLayout(rtop)
         right.addWidget(wrong_scroll, 1)
         rl.addLayout(left, 2)
         rl.addLayout(right, 3)
@@ -246,7 +248,7 @@ class TrainTab(QWidget):
         tl.addLayout(plots, 1)
         tl.addWidget(self.strip_title)
         tl.addWidget(self.strip)
-        split = QSplitter(Qt.Orientation.Vertical)
+        self.split = split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(top)
         split.addWidget(self.bottom_tabs)
         split.setStretchFactor(0, 3)
@@ -257,6 +259,7 @@ class TrainTab(QWidget):
         self.strip.setMinimumHeight(64 + 34)
         self.bottom_tabs.setMinimumHeight(150)
         split.setSizes([3000, 1000])
+        self.bottom_tabs.currentChanged.connect(self._bottom_tab_changed)
 
         root = QHBoxLayout(self)
         root.addWidget(box)
@@ -310,6 +313,14 @@ class TrainTab(QWidget):
         s.setValue("train/dataset", self.dataset_combo.currentData())
         s.setValue("train/folder", self.custom_folder)
         s.setValue("train/device", self.device_combo.currentData() or "cpu")
+
+    def _bottom_tab_changed(self, index: int) -> None:
+        """Results (confusion matrix, mistakes) get about 320 px; the log scrolls in 1/4 of the height."""
+        total = sum(self.split.sizes())
+        if total <= 0:
+            return
+        bottom = 320 if index == 1 else total // 4
+        self.split.setSizes([max(1, total - bottom), bottom])
 
     def apply_preset(self, name: str, keep_custom: bool = False) -> None:
         from core.presets import settings_for
@@ -581,7 +592,8 @@ class TrainTab(QWidget):
                                  f"in {format_eta(time.monotonic() - self._started_at)}")
         acc = outcome.test_accuracy
         if acc is not None:
-            self.test_label.setText(f"Test accuracy {acc:.1%}  ({r.test_report['n']} images)")
+            self.test_label.setText(f"Test accuracy {acc:.1%} <span style='font-size:13pt; font-weight:normal'>"
+                                    f"on {r.test_report['n']} images</span>")
             self.confusion.set_matrix(r.test_report["confusion_matrix"], outcome.class_names)
         else:
             self.test_label.setText("No test images in this dataset")

@@ -466,7 +466,7 @@ class ConfusionMatrixView(QWidget):
         super().__init__(parent)
         self.matrix = np.zeros((0, 0), np.int64)
         self.names: list[str] = []
-        self.setMinimumSize(260, 260)
+        self.setMinimumSize(220, 220)
 
     def set_matrix(self, matrix, names) -> None:
         self.matrix = np.asarray(matrix, np.int64)
