@@ -45,6 +45,24 @@ def user_dir() -> Path:
     return Path(user_data_dir(APP_NAME, appauthor=False))
 
 
+def user_dir_problem() -> str | None:
+    """Why the user data folder cannot be written (one line), or ``None`` when it can.
+
+    Creates the folder and writes and removes a probe file in it.
+    """
+    import tempfile
+
+    folder = user_dir()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".write-test-", dir=folder)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        return f"{folder} cannot be written ({exc.strerror or exc})"
+    return None
+
+
 def default_data_dir() -> Path:
     """Dataset folder: ``$HANDSIGN_DATA`` if set, else ``<user dir>/datasets``."""
     env = os.environ.get(DATA_ENV)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QObject, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QTabWidget
+from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QTabWidget
 
 from gui.classify import ClassifyController, ClassifyTab
 from gui.collect import CollectTab
@@ -56,6 +56,9 @@ class MainWindow(QMainWindow):
         self.model_error: str | None = None
         self.closing = False
         self.closed_cleanly = False
+        self.user_dir_problem: str | None = None
+        self.user_dir_box = None
+        self.user_dir_label = None
         self.t_created = time.perf_counter()
 
         self.frames = FrameService(self, camera_factory=camera_factory)
@@ -198,6 +201,7 @@ class MainWindow(QMainWindow):
         w.finished.connect(self.classify.on_worker_finished)
         self.worker_thread = start_worker(w, "inference")
         self._requests.start.emit()
+        self._warn_if_user_dir_unusable()
         path = self.initial_model_path()
         if path.exists():
             self.classify.load_model(path)
@@ -252,6 +256,27 @@ class MainWindow(QMainWindow):
 
     def _cameras_listed(self, cameras) -> None:
         self.classify_tab.set_cameras(cameras, self.camera_index)
+
+    def _warn_if_user_dir_unusable(self) -> None:
+        """Classifying still works without the user folder; saving does not: say so once, without blocking."""
+        from core.paths import user_dir_problem
+
+        self.user_dir_problem = user_dir_problem()
+        if self.user_dir_problem is None:
+            return
+        log.warning("user data folder unusable: %s", self.user_dir_problem)
+        box = QMessageBox(QMessageBox.Icon.Warning, "Data folder not writable",
+                          f"Your data folder {self.user_dir_problem}.\n\nClassifying works, but settings, snapshots, "
+                          "captured samples and trained models cannot be saved there this session. Set "
+                          "HANDSIGN_HOME to a folder you can write to, or fix the folder's permissions.", parent=self)
+        box.setModal(False)
+        box.show()
+        self.user_dir_box = box
+        label = QLabel("Data folder not writable: nothing will be saved this session")
+        label.setStyleSheet("color: #b71c1c; font-weight: bold")
+        label.setToolTip(self.user_dir_problem)
+        self.statusBar().insertPermanentWidget(0, label)  # permanent: status messages never hide it
+        self.user_dir_label = label
 
     # ------------------------------------------------------------------ actions
     def show_status(self, text: str, ms: int = 8000) -> None:

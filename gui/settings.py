@@ -19,7 +19,10 @@ def open_settings() -> QSettings:
 
     if os.environ.get(HOME_ENV):
         path = user_dir() / "settings.ini"
-        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            pass  # an unusable user folder: QSettings then only keeps values in memory (the window says so)
         return QSettings(str(path), QSettings.Format.IniFormat)
     return QSettings(ORGANIZATION, APPLICATION)
 

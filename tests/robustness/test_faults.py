@@ -353,3 +353,24 @@ def test_training_process_killed_mid_epoch_is_a_message_and_the_checkpoint_loads
     assert info.run_card["status"] == "checkpoint"
     # The app goes on: classify with the model it had.
     assert win.classify.model_ready and win.classify.model_path == good_model
+
+
+def test_an_unwritable_user_folder_still_classifies_and_says_nothing_will_be_saved(make_window, qtbot, tmp_path,
+                                                                                    monkeypatch, good_model, signs_dir):
+    from tests.gui.conftest import signs_test_images
+
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the user folder's parent should be")  # mkdir fails even for root
+    monkeypatch.setenv("HANDSIGN_HOME", str(blocker / "HandSignStudio"))
+    win = make_window(model_path=good_model)
+    assert win.user_dir_problem and "cannot be written" in win.user_dir_problem
+    box = win.user_dir_box
+    assert box is not None and box.isVisible() and not box.isModal()
+    assert win.user_dir_label.isVisible() and "nothing will be saved" in win.user_dir_label.text()
+    box.grab().save(str(tmp_path / "unwritable-user-folder.png"))
+    c = win.classify
+    c.open_paths(signs_test_images(signs_dir, 1)[:2])
+    wait_for(qtbot, lambda: c.results_shown > 0)
+    assert win.user_dir_label.isVisible()  # still there after the status messages of loading and classifying
+    win.grab().save(str(tmp_path / "unwritable-user-folder-window.png"))
+    assert blocker.read_text() == "a file where the user folder's parent should be"
