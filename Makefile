@@ -31,13 +31,17 @@ bench: $(STAMP)
 
 # Retrain the shipped model (three stages of one cosine run each, about 45 minutes on 2 cores); installs it into
 # assets/models only if it beats the shipped one on every evaluation split combined.
+# Other seeds, without installing: make model SEED=1 MODEL_OUT=out/seed1- INSTALL=
 DATA ?= $(abspath ../shared/datasets)
+SEED ?= 0
+MODEL_OUT ?= out/ship
+INSTALL ?= --install
 model: $(STAMP)
-	$(BIN)/python -m core.recipes ship --data "$(DATA)" --epochs 40 --seed 0 --out out/ship0/handsign_resnet50.keras
-	$(BIN)/python -m core.recipes ship --data "$(DATA)" --epochs 35 --lr 5e-4 --seed 0 \
-		--init-model out/ship0/handsign_resnet50.keras --out out/ship1/handsign_resnet50.keras
-	$(BIN)/python -m core.recipes ship --data "$(DATA)" --epochs 30 --lr 3e-4 --seed 0 \
-		--init-model out/ship1/handsign_resnet50.keras --out out/ship2/handsign_resnet50.keras --install
+	$(BIN)/python -m core.recipes ship --data "$(DATA)" --epochs 40 --seed $(SEED) --out $(MODEL_OUT)0/handsign_resnet50.keras
+	$(BIN)/python -m core.recipes ship --data "$(DATA)" --epochs 35 --lr 5e-4 --seed $(SEED) \
+		--init-model $(MODEL_OUT)0/handsign_resnet50.keras --out $(MODEL_OUT)1/handsign_resnet50.keras
+	$(BIN)/python -m core.recipes ship --data "$(DATA)" --epochs 30 --lr 3e-4 --seed $(SEED) \
+		--init-model $(MODEL_OUT)1/handsign_resnet50.keras --out $(MODEL_OUT)2/handsign_resnet50.keras $(INSTALL)
 
 # What each augmentation ingredient is worth on an unseen source (SIGNS-only training, scored on SLD).
 ablate: $(STAMP)
