@@ -140,7 +140,8 @@ def fuse_adam(optimizer) -> bool:
     Keras 3 updates each variable with separate ops (m, v, sqrt, divide,
     subtract), each a pass over ResNet-50's 23.5 M weights; TensorFlow's fused
     kernel makes one.  Measured here: 40.6 -> 15.4 ms per update of all
-    ResNet-50 weights, 15-20 % of a training step at batch 16-32.  The kernel
+    ResNet-50 weights, against a training step of about 190 ms at batch 16
+    (bench/train.py).  The kernel
     computes Keras's formula (``lr * sqrt(1 - b2^t) / (1 - b1^t) * m /
     (sqrt(v) + epsilon)``, tested against it).  TensorFlow only; not with
     AMSGrad, weight decay, EMA or gradient accumulation (returns False and

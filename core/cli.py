@@ -124,14 +124,11 @@ def cmd_train(args) -> int:
 
 def _check_writable(folder: Path) -> None:
     """Fail before a long training, not after it, when the model cannot be saved there."""
-    import tempfile
+    from core.paths import write_problem
 
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=folder):
-            pass
-    except OSError as exc:
-        raise HandSignError(f"cannot write the model to {folder}: {exc.strerror or exc}; choose another --out") from None
+    reason = write_problem(folder)
+    if reason is not None:
+        raise HandSignError(f"cannot write the model to {folder}: {reason}; choose another --out")
 
 
 def cmd_evaluate(args) -> int:

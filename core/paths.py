@@ -45,22 +45,27 @@ def user_dir() -> Path:
     return Path(user_data_dir(APP_NAME, appauthor=False))
 
 
-def user_dir_problem() -> str | None:
-    """Why the user data folder cannot be written (one line), or ``None`` when it can.
+def write_problem(folder: Path) -> str | None:
+    """Why files cannot be written in ``folder`` (the OS's reason), or ``None`` when they can.
 
-    Creates the folder and writes and removes a probe file in it.
+    Creates the folder and a temporary file in it (removed at once).
     """
     import tempfile
 
-    folder = user_dir()
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        fd, probe = tempfile.mkstemp(prefix=".write-test-", dir=folder)
-        os.close(fd)
-        os.unlink(probe)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
     except OSError as exc:
-        return f"{folder} cannot be written ({exc.strerror or exc})"
+        return str(exc.strerror or exc)
     return None
+
+
+def user_dir_problem() -> str | None:
+    """Why the user data folder cannot be written (one line), or ``None`` when it can."""
+    folder = user_dir()
+    reason = write_problem(folder)
+    return None if reason is None else f"{folder} cannot be written ({reason})"
 
 
 def default_data_dir() -> Path:

@@ -316,15 +316,21 @@ def _gui_training(win, signs_dir, epochs):
     return tab
 
 
+def _mid_epoch_training(qtbot, win, signs_dir):
+    """A long GUI training, past its first epoch (a checkpoint exists) and two batches into the next."""
+    tab = _gui_training(win, signs_dir, epochs=300)
+    wait_for(qtbot, lambda: tab.epochs_seen >= 1, timeout=120_000)
+    seen = tab.batches_seen
+    wait_for(qtbot, lambda: tab.batches_seen >= seen + 2, timeout=30_000)
+    return tab
+
+
 def test_closing_the_window_mid_epoch_keeps_a_checkpoint_that_says_stopped(make_window, qtbot, signs_dir,
                                                                             good_model):
     from core.paths import models_dir
 
     win = make_window(model_path=good_model)
-    tab = _gui_training(win, signs_dir, epochs=300)
-    wait_for(qtbot, lambda: tab.epochs_seen >= 1, timeout=120_000)
-    seen = tab.batches_seen
-    wait_for(qtbot, lambda: tab.batches_seen >= seen + 2, timeout=30_000)  # inside the next epoch
+    _mid_epoch_training(qtbot, win, signs_dir)
     win.close()
     wait_for(qtbot, lambda: win.closed_cleanly, timeout=120_000)
     checkpoints = list(models_dir().glob("run-*.best.keras"))
@@ -340,10 +346,7 @@ def test_training_process_killed_mid_epoch_is_a_message_and_the_checkpoint_loads
     from core.paths import models_dir
 
     win = make_window(model_path=good_model)
-    tab = _gui_training(win, signs_dir, epochs=300)
-    wait_for(qtbot, lambda: tab.epochs_seen >= 1, timeout=120_000)
-    seen = tab.batches_seen
-    wait_for(qtbot, lambda: tab.batches_seen >= seen + 2, timeout=30_000)
+    tab = _mid_epoch_training(qtbot, win, signs_dir)
     os.kill(tab.worker.process.pid, signal.SIGKILL)
     wait_for(qtbot, lambda: not tab.running, timeout=60_000)
     assert "ended unexpectedly" in tab.banner.text() and tab.start_button.isEnabled()
