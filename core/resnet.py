@@ -40,12 +40,17 @@ STAGES: tuple[tuple[int, tuple[int, int, int], int, int], ...] = (
 BLOCK_LETTERS = "abcdef"
 
 
+def _gamma_init(zero_gamma: bool) -> str:
+    return "zeros" if zero_gamma else "ones"
+
+
 def _kernel_init(init: str):
     return {"he": "he_normal", "glorot": "glorot_uniform", "notebook": "zeros"}[init]
 
 
 def identity_block(
-    x, f: int, filters: Sequence[int], stage: int, block: str, *, init: str = "he", bn_momentum: float = 0.99
+    x, f: int, filters: Sequence[int], stage: int, block: str, *, init: str = "he", bn_momentum: float = 0.99,
+    zero_gamma: bool = False,
 ):
     """Identity block: the shortcut is the input itself.
 
@@ -57,6 +62,7 @@ def identity_block(
         f: kernel size of the middle convolution.
         filters: ``(F1, F2, F3)``.
         stage, block: used for layer names, e.g. ``res2b_branch2a``.
+        zero_gamma: the last BatchNorm starts with gamma 0 (see :func:`ResNet50`).
     Returns:
         tensor of shape ``(m, H, W, F3)``.
     """
@@ -73,13 +79,14 @@ def identity_block(
     x = layers.BatchNormalization(axis=3, momentum=bn_momentum, name=bn + "2b")(x)
     x = layers.Activation("relu")(x)
     x = layers.Conv2D(f3, (1, 1), strides=(1, 1), padding="valid", name=conv + "2c", kernel_initializer=k)(x)
-    x = layers.BatchNormalization(axis=3, momentum=bn_momentum, name=bn + "2c")(x)
+    x = layers.BatchNormalization(axis=3, momentum=bn_momentum, name=bn + "2c", gamma_initializer=_gamma_init(zero_gamma))(x)
     x = layers.Add()([x, shortcut])
     return layers.Activation("relu")(x)
 
 
 def convolutional_block(
-    x, f: int, filters: Sequence[int], stage: int, block: str, s: int = 2, *, init: str = "he", bn_momentum: float = 0.99
+    x, f: int, filters: Sequence[int], stage: int, block: str, s: int = 2, *, init: str = "he", bn_momentum: float = 0.99,
+    zero_gamma: bool = False,
 ):
     """Convolutional block: the shortcut is a strided 1x1 conv + BN, so shapes can change.
 
@@ -90,6 +97,7 @@ def convolutional_block(
     Args:
         x: input tensor of shape ``(m, H, W, C)``.
         s: stride of the first main-path conv and of the shortcut conv.
+        zero_gamma: the main path's last BatchNorm starts with gamma 0 (see :func:`ResNet50`).
     Returns:
         tensor of shape ``(m, ceil(H/s), ceil(W/s), F3)``.
     """
@@ -106,7 +114,7 @@ def convolutional_block(
     x = layers.BatchNormalization(axis=3, momentum=bn_momentum, name=bn + "2b")(x)
     x = layers.Activation("relu")(x)
     x = layers.Conv2D(f3, (1, 1), strides=(1, 1), padding="valid", name=conv + "2c", kernel_initializer=k)(x)
-    x = layers.BatchNormalization(axis=3, momentum=bn_momentum, name=bn + "2c")(x)
+    x = layers.BatchNormalization(axis=3, momentum=bn_momentum, name=bn + "2c", gamma_initializer=_gamma_init(zero_gamma))(x)
     shortcut = layers.Conv2D(
         f3, (1, 1), strides=(s, s), padding="valid", name=conv + "1", kernel_initializer=k
     )(shortcut)
@@ -157,6 +165,7 @@ def ResNet50(  # noqa: N802 (the notebook's name)
     *,
     init: str = "he",
     bn_momentum: float = 0.99,
+    zero_gamma: bool = False,
     name: str = "ResNet50",
 ):
     """The notebook's ResNet-50.
@@ -172,6 +181,10 @@ def ResNet50(  # noqa: N802 (the notebook's name)
         bn_momentum: BatchNorm moving-average momentum.  The notebook's 0.99 makes
             the inference-mode statistics lag far behind in short runs (its
             2-epoch model scored chance on test); training uses 0.9.
+        zero_gamma: start the last BatchNorm of every block's main path (``bn*_branch2c``)
+            with gamma 0, so each residual block starts as its shortcut ("zero-gamma",
+            Goyal et al. 2017).  Same layers and parameters; a short run from scratch
+            learns faster (docs/model.md, "Quick preset").
     Returns:
         a functional ``keras.Model`` with output shape ``(None, classes)``.
     """
@@ -190,9 +203,10 @@ def ResNet50(  # noqa: N802 (the notebook's name)
     x = layers.Activation("relu")(x)
     x = layers.MaxPooling2D((3, 3), strides=(2, 2))(x)
     for stage, filters, n_identity, stride in STAGES:
-        x = convolutional_block(x, 3, filters, stage, "a", s=stride, init=init, bn_momentum=bn_momentum)
+        x = convolutional_block(x, 3, filters, stage, "a", s=stride, init=init, bn_momentum=bn_momentum,
+                                zero_gamma=zero_gamma)
         for letter in BLOCK_LETTERS[1 : n_identity + 1]:
-            x = identity_block(x, 3, filters, stage, letter, init=init, bn_momentum=bn_momentum)
+            x = identity_block(x, 3, filters, stage, letter, init=init, bn_momentum=bn_momentum, zero_gamma=zero_gamma)
     x = layers.AveragePooling2D((2, 2), name="avg_pool")(x)
     x = layers.Flatten()(x)
     x = layers.Dense(classes, activation="softmax", name=f"fc{classes}", kernel_initializer=k)(x)

@@ -80,6 +80,43 @@ def test_convolutional_block_reproduces_notebook():
     np.testing.assert_allclose(_graded_output(convolutional_block), expected, atol=1e-6)
 
 
+def _block_model(block, zero_gamma):
+    import keras
+
+    inp = keras.Input((4, 4, 6))
+    return keras.Model(inp, block(inp, 2, [2, 4, 6], 1, "a", init="he", zero_gamma=zero_gamma))
+
+
+def test_zero_gamma_identity_block_starts_as_its_shortcut():
+    x = np.random.default_rng(0).normal(size=(3, 4, 4, 6)).astype("float32")
+    # relu(0 + x): the main path contributes nothing until training moves its last gamma.
+    np.testing.assert_array_equal(np.asarray(_block_model(identity_block, True)(x, training=False)), np.maximum(x, 0))
+    # without zero_gamma the main path does contribute (the check above can fail)
+    assert not np.allclose(np.asarray(_block_model(identity_block, False)(x, training=False)), np.maximum(x, 0))
+
+
+def test_zero_gamma_convolutional_block_starts_as_its_projection_shortcut():
+    import keras
+
+    x = np.random.default_rng(1).normal(size=(3, 4, 4, 6)).astype("float32")
+    model = _block_model(convolutional_block, True)
+    shortcut = keras.Sequential([model.get_layer("res1a_branch1"), model.get_layer("bn1a_branch1")])
+    expected = np.maximum(np.asarray(shortcut(x, training=False)), 0)
+    np.testing.assert_allclose(np.asarray(model(x, training=False)), expected, atol=1e-6)
+    assert np.all(model.get_layer("bn1a_branch1").gamma.numpy() == 1)  # the shortcut's BatchNorm is left alone
+
+
+def test_zero_gamma_changes_no_layer_or_parameter():
+    plain, zero = ResNet50(), ResNet50(zero_gamma=True)
+    def layout(model):  # layer kinds and weight shapes (automatic names such as activation_12 differ)
+        return [(type(layer).__name__, [tuple(w.shape) for w in layer.weights]) for layer in model.layers]
+
+    assert layout(plain) == layout(zero)
+    assert zero.count_params() == plain.count_params() == 23_600_006
+    zeroed = [layer.name for layer in zero.layers if layer.name.startswith("bn") and not np.any(layer.gamma.numpy())]
+    assert len(zeroed) == 16 and all(name.endswith("_branch2c") for name in zeroed)
+
+
 def test_other_sizes_and_class_counts():
     model = ResNet50(input_shape=(100, 100, 3), classes=10)
     assert model.output_shape == (None, 10)

@@ -180,6 +180,7 @@ def test_quick_preset_trains_on_most_of_the_validation_split(signs):
     assert result.run_card["dataset"]["train"] == len(session.dataset.train)
     assert result.run_card["dataset"]["val"] == 6 * per_class
     assert len(ds.val) == 60  # the caller's dataset is not changed
+    assert settings.zero_gamma and not settings_for("standard").zero_gamma
     with pytest.raises(HandSignError, match="validation images per class"):
         TrainSettings(val_per_class=-1).validate()
 
@@ -202,3 +203,12 @@ def test_the_final_model_keeps_the_best_or_the_last_epoch(signs, restore_best):
     assert result.run_card["kept_weights"] == ("best" if restore_best else "last")
     for a, b in zip(session.model.get_weights(), snapshots[kept], strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+def test_the_default_builder_applies_zero_gamma():
+    from core.training import default_builder
+
+    model = default_builder((64, 64, 3), 6, TrainSettings(zero_gamma=True))
+    assert not np.any(model.get_layer("bn5c_branch2c").gamma.numpy())
+    model = default_builder((64, 64, 3), 6, TrainSettings())
+    assert np.all(model.get_layer("bn5c_branch2c").gamma.numpy() == 1)
