@@ -193,6 +193,9 @@ def ResNet50(  # noqa: N802 (the notebook's name)
 
     if init not in INITS:
         raise ModelConfigError(f"init must be one of {', '.join(INITS)}, got {init!r}")
+    if zero_gamma and init == "notebook":
+        # apply_notebook_init resets every BatchNorm to gamma 1, which would silently undo zero_gamma.
+        raise ModelConfigError("zero_gamma cannot be combined with the notebook's init (it sets every gamma to 1)")
     shape = validate_config(input_shape, classes)
     k = _kernel_init(init)
 

@@ -108,6 +108,7 @@ def test_zero_gamma_convolutional_block_starts_as_its_projection_shortcut():
 
 def test_zero_gamma_changes_no_layer_or_parameter():
     plain, zero = ResNet50(), ResNet50(zero_gamma=True)
+
     def layout(model):  # layer kinds and weight shapes (automatic names such as activation_12 differ)
         return [(type(layer).__name__, [tuple(w.shape) for w in layer.weights]) for layer in model.layers]
 
@@ -115,6 +116,8 @@ def test_zero_gamma_changes_no_layer_or_parameter():
     assert zero.count_params() == plain.count_params() == 23_600_006
     zeroed = [layer.name for layer in zero.layers if layer.name.startswith("bn") and not np.any(layer.gamma.numpy())]
     assert len(zeroed) == 16 and all(name.endswith("_branch2c") for name in zeroed)
+    with pytest.raises(ModelConfigError, match="zero_gamma cannot be combined"):
+        ResNet50(init="notebook", zero_gamma=True)
 
 
 def test_other_sizes_and_class_counts():
