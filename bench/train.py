@@ -9,7 +9,9 @@ Variants (``--variant``):
   given settings (augmentation on, as the presets train), stopped after
   ``--steps`` batches.
 * ``proto``: our ResNet-50 in a bare ``model.fit`` with a chosen input feed, for
-  isolating one lever at a time (``--feed``).
+  isolating one lever at a time (``--feed``).  With the default feed (a Python
+  generator of augmented batches) it is the product's training loop before
+  2026-11-26, when ``TrainingSession`` still called ``fit`` on a generator.
 
 The rate is measured between batch ends after ``--warmup`` batches (which
 include tracing), i.e. steady state.  Run as ``python -m bench.train ...``.
@@ -106,18 +108,21 @@ def run_proto(args, ds) -> dict:
     import keras
     import numpy as np
 
-    from core.accel import fuse_batchnorm, with_precision
+    from core.accel import fuse_adam, fuse_batchnorm, resolve_precision, with_precision
     from core.augment import augment_batch
     from core.resnet import ResNet50
 
     keras.utils.set_random_seed(0)
     model = ResNet50((64, 64, 3), ds.num_classes, init="he", bn_momentum=0.9)
-    if args.precision and args.precision != "float32":
-        model = with_precision(model, args.precision)
+    precision = resolve_precision(args.precision) if args.precision else "float32"
+    if precision != "float32":
+        model = with_precision(model, precision)
     if args.fused_batchnorm:
         fuse_batchnorm(model)
     model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy", metrics=["accuracy"],
                   jit_compile=bool(args.jit_compile))
+    if args.fused_optimizer:
+        fuse_adam(model.optimizer)
     x8, y = ds.train.x, ds.train.y
     bs = args.batch_size
     rng = np.random.default_rng(0)

@@ -1,8 +1,8 @@
 """Named training settings.
 
 * ``quick``: the classroom demo: under 3 minutes on a 2-core CPU, visibly
-  learning (0.958-0.983 SIGNS test accuracy over seeds 0-3, mean 0.973; 2 min 20 s
-  of training, but see docs/model.md on a 45 s stall at the end of some runs).
+  learning (0.967-0.975 SIGNS test accuracy over seeds 0-3, mean 0.973; about
+  1 min 42 s of training, 129-138 s end to end through the CLI).
 * ``standard``: a sensible default for a new dataset.
 * ``notebook``: the notebook's own run (2 epochs, batch 32, Adam 1e-3, He init
   swapped for nothing else; BatchNorm momentum 0.99 as in Keras 2) to show its
@@ -20,8 +20,8 @@ PRESETS: dict[str, dict] = {
     # Measured on this 2-core CPU on SIGNS (docs/model.md, "Quick preset"): 12 epochs of batch 16, Adam
     # 2e-3 with cosine decay, on 1,020 images (the given 864 plus all but 10 per class of the 216
     # validation images), residual blocks starting as their shortcuts (zero_gamma), keeping the last
-    # epoch: test accuracy 0.975 / 0.975 / 0.983 / 0.958 for seeds 0-3 (mean 0.973), 137-144 s of training;
-    # end to end 166-173 s, or about 218 s when a 45 s stall after the last epoch hits (docs/model.md).
+    # epoch: test accuracy 0.975 / 0.967 / 0.975 / 0.975 for seeds 0-3 (mean 0.973), 101-104 s of training,
+    # 129-138 s end to end through the CLI (docs/model.md).
     "quick": dict(epochs=12, batch_size=16, learning_rate=2e-3, schedule="cosine", augment=False, val_split=0.15,
                   val_per_class=10, restore_best=False, zero_gamma=True),
     "standard": dict(epochs=30, batch_size=32, learning_rate=1e-3, schedule="cosine", augment=True, val_split=0.15),

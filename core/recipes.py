@@ -163,7 +163,8 @@ def cmd_ship(args) -> None:
     if "sld_val_persons" in evals:
         evals["sld_val_persons_studio_shift"] = studio_shift(evals["sld_val_persons"])
     print(ds.describe(), flush=True)
-    settings = settings_for("ship", epochs=args.epochs or None, seed=args.seed, learning_rate=args.lr)
+    settings = settings_for("ship", epochs=args.epochs or None, seed=args.seed, learning_rate=args.lr,
+                            device=args.device, zero_gamma=args.zero_gamma or None)
     out = Path(args.out)
     t0 = time.time()
     result = _train(ds, settings, out, initial_model=args.init_model)
@@ -174,6 +175,8 @@ def cmd_ship(args) -> None:
 
     info = read_info(out)
     recipe = f"python -m core.recipes ship --seed {args.seed} --epochs {settings.epochs} --lr {settings.learning_rate}"
+    if args.zero_gamma and not args.init_model:
+        recipe += " --zero-gamma"
     if args.init_model:
         recipe += f" --init-model {args.init_model}"
     card = dict(info.run_card, evaluation=scores, recipe=recipe)
@@ -236,6 +239,8 @@ def main(argv=None) -> int:
     s.add_argument("--signs-only", action="store_true")
     s.add_argument("--lr", type=float, help="learning rate (default: the ship preset's)")
     s.add_argument("--init-model", help="continue from this model (a second stage of the recipe)")
+    s.add_argument("--device", default="cpu", help="cpu or gpu:N (the JAX backend on the GPU machine: KERAS_BACKEND=jax)")
+    s.add_argument("--zero-gamma", action="store_true", help="residual blocks start as their shortcuts (core.resnet)")
     s.add_argument("--out", default="out/ship/handsign_resnet50.keras")
     s.add_argument("--install", action="store_true", help="copy into assets/models if it beats the shipped model")
     args = p.parse_args(argv)

@@ -189,6 +189,55 @@ class _Batches:
         self.order = self.rng.permutation(len(self.y))
 
 
+class _Feeder:
+    """Makes the run's batches on a background thread, a few ahead of the training step.
+
+    Epoch by epoch, in order: each epoch reshuffles (and advances the augmentation
+    curriculum) before its first batch is made, so every epoch sees every image once.
+    One thread draws from the run's random generator, so a seed gives the same batches.
+    """
+
+    def __init__(self, batches: _Batches, epochs: int, depth: int = 2):
+        import queue
+
+        self._queue: queue.Queue = queue.Queue(maxsize=depth)
+        self._closed = threading.Event()
+        self._thread = threading.Thread(target=self._produce, args=(batches, epochs), name="handsign-batches",
+                                        daemon=True)
+        self._thread.start()
+
+    def _put(self, item) -> bool:
+        import queue
+
+        while not self._closed.is_set():
+            try:
+                self._queue.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _produce(self, batches: _Batches, epochs: int) -> None:
+        try:
+            for epoch in range(epochs):
+                batches.reshuffle(epoch / max(1, epochs))
+                for i in range(len(batches)):
+                    if not self._put(("batch", batches.batch(i))):
+                        return
+        except BaseException as exc:  # handed to the training thread, which raises it
+            self._put(("error", exc))
+
+    def get(self):
+        kind, item = self._queue.get()
+        if kind == "error":
+            raise item
+        return item
+
+    def close(self) -> None:
+        self._closed.set()
+        self._thread.join(timeout=10)
+
+
 def default_builder(input_shape, classes, settings: TrainSettings):
     from core.resnet import ResNet50
 
@@ -369,85 +418,88 @@ class TrainingSession:
             best = {"acc": -1.0, "loss": math.inf, "weights": None, "epoch": 0}
             status = "completed"
             rate = {"t0": time.perf_counter(), "images": 0, "ips": 0.0}
-            session = self
 
-            class _Cb(keras.callbacks.Callback):
-                def on_epoch_begin(self, epoch, logs=None):
-                    self.epoch = epoch
-                    self.t_epoch = time.perf_counter()
-                    batches.reshuffle(epoch / max(1, s.epochs))
+            def batch_end(epoch, batch, n, loss, acc, t_epoch):
+                now = time.perf_counter()
+                rate["images"] += n
+                elapsed = now - rate["t0"]
+                if elapsed > 0.5:
+                    inst = rate["images"] / elapsed
+                    rate["ips"] = inst if rate["ips"] == 0 else 0.7 * rate["ips"] + 0.3 * inst
+                    rate["t0"], rate["images"] = now, 0
+                done = epoch * steps + batch + 1
+                ips = rate["ips"] or (n / max(now - t_epoch, 1e-6))
+                eta = (total_steps - done) * s.batch_size / max(ips, 1e-6)
+                self._emit("on_batch", BatchProgress(epoch + 1, s.epochs, batch + 1, steps, loss, acc, ips, eta, done))
+                if not self._resume.is_set():
+                    self._log("paused")
+                    self._resume.wait()
+                    rate["t0"], rate["images"] = time.perf_counter(), 0
+                    if not self._stop.is_set():
+                        self._log("resumed")
 
-                def on_train_batch_end(self, batch, logs=None):
-                    logs = logs or {}
-                    now = time.perf_counter()
-                    n = min(s.batch_size, len(ds.train) - batch * s.batch_size)
-                    rate["images"] += n
-                    elapsed = now - rate["t0"]
-                    if elapsed > 0.5:
-                        inst = rate["images"] / elapsed
-                        rate["ips"] = inst if rate["ips"] == 0 else 0.7 * rate["ips"] + 0.3 * inst
-                        rate["t0"], rate["images"] = now, 0
-                    done = self.epoch * steps + batch + 1
-                    ips = rate["ips"] or (n / max(now - self.t_epoch, 1e-6))
-                    eta = (total_steps - done) * s.batch_size / max(ips, 1e-6)
-                    session._emit(
-                        "on_batch",
-                        BatchProgress(self.epoch + 1, s.epochs, batch + 1, steps, float(logs.get("loss", math.nan)),
-                                      float(logs.get("accuracy", math.nan)), ips, eta, done),
+            def epoch_end(epoch, loss, acc, t_epoch):
+                val_loss = val_acc = None
+                val_pred = None
+                if len(ds.val):
+                    probs = np.concatenate(
+                        [evaluator.probabilities(ds.val.x[i : i + 128]) for i in range(0, len(ds.val), 128)]
                     )
-                    if not session._resume.is_set():
-                        session._log("paused")
-                        session._resume.wait()
-                        rate["t0"], rate["images"] = time.perf_counter(), 0
-                        if not session._stop.is_set():
-                            session._log("resumed")
-                    if session._stop.is_set():
-                        self.model.stop_training = True
+                    rep = classification_report(probs, ds.val.y, list(ds.class_names))
+                    val_loss, val_acc = rep["loss"], rep["accuracy"]
+                    val_pred = probs.argmax(axis=1).tolist()
+                cur_lr = float(keras.ops.convert_to_numpy(model.optimizer.learning_rate))
+                m = EpochMetrics(epoch + 1, loss, acc, val_loss, val_acc, time.perf_counter() - t_epoch, cur_lr, val_pred)
+                history.append(m)
+                card["epochs"].append({k: v for k, v in dataclasses.asdict(m).items() if k != "val_predictions"})
+                key_acc = val_acc if val_acc is not None else m.accuracy
+                key_loss = val_loss if val_loss is not None else m.loss
+                if key_acc > best["acc"] or (key_acc == best["acc"] and key_loss < best["loss"]):
+                    best.update(acc=key_acc, loss=key_loss, weights=model.get_weights(), epoch=epoch + 1)
+                    if self.checkpoint_path:
+                        ck = dict(card, status="checkpoint", best_epoch=epoch + 1)
+                        save_model(plain(), self.checkpoint_path,
+                                   ModelInfo(list(ds.class_names), (h, w), run_card=ck), weights_dtype=s.weights_dtype)
+                self._emit("on_epoch", m)
+                msg = f"epoch {epoch + 1}/{s.epochs}: loss {m.loss:.4f} acc {m.accuracy:.4f}"
+                if val_acc is not None:
+                    msg += f"  val_loss {val_loss:.4f} val_acc {val_acc:.4f}"
+                self._log(msg + f"  ({m.seconds:.1f} s)")
 
-                def on_epoch_end(self, epoch, logs=None):
-                    logs = logs or {}
-                    if session._stop.is_set():
-                        # A stopped epoch is partial: record nothing for it.
-                        return
-                    val_loss = val_acc = None
-                    val_pred = None
-                    if len(ds.val):
-                        probs = np.concatenate(
-                            [evaluator.probabilities(ds.val.x[i : i + 128]) for i in range(0, len(ds.val), 128)]
-                        )
-                        rep = classification_report(probs, ds.val.y, list(ds.class_names))
-                        val_loss, val_acc = rep["loss"], rep["accuracy"]
-                        val_pred = probs.argmax(axis=1).tolist()
-                    cur_lr = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
-                    m = EpochMetrics(epoch + 1, float(logs.get("loss", math.nan)), float(logs.get("accuracy", math.nan)),
-                                     val_loss, val_acc, time.perf_counter() - self.t_epoch, cur_lr, val_pred)
-                    history.append(m)
-                    card["epochs"].append({k: v for k, v in dataclasses.asdict(m).items() if k != "val_predictions"})
-                    key_acc = val_acc if val_acc is not None else m.accuracy
-                    key_loss = val_loss if val_loss is not None else m.loss
-                    if key_acc > best["acc"] or (key_acc == best["acc"] and key_loss < best["loss"]):
-                        best.update(acc=key_acc, loss=key_loss, weights=self.model.get_weights(), epoch=epoch + 1)
-                        if session.checkpoint_path:
-                            ck = dict(card, status="checkpoint", best_epoch=epoch + 1)
-                            save_model(plain(), session.checkpoint_path,
-                                       ModelInfo(list(ds.class_names), (h, w), run_card=ck), weights_dtype=s.weights_dtype)
-                    session._emit("on_epoch", m)
-                    msg = f"epoch {epoch + 1}/{s.epochs}: loss {m.loss:.4f} acc {m.accuracy:.4f}"
-                    if val_acc is not None:
-                        msg += f"  val_loss {val_loss:.4f} val_acc {val_acc:.4f}"
-                    session._log(msg + f"  ({m.seconds:.1f} s)")
-
-            def gen():
-                while True:
-                    for i in range(len(batches)):
-                        yield batches.batch(i)
-
+            # The training loop is ours, one ``train_on_batch`` per batch, fed by a background
+            # thread.  ``fit`` on a Python generator wraps it in a prefetching tf.data pipeline,
+            # and deleting that pipeline's iterator at the end of a run stalled for about 45 s in
+            # 7 of 10 quick-preset runs (TensorFlow's ~IteratorResource); it also ran the
+            # generator ahead across epoch boundaries, so each epoch's first batches came from
+            # the previous epoch's shuffle.  (docs/model.md, "Quick preset")
+            feeder = _Feeder(batches, s.epochs)
             try:
-                model.fit(gen(), steps_per_epoch=steps, epochs=s.epochs, callbacks=[_Cb()], verbose=self.verbose,
-                          shuffle=False)
+                for epoch in range(s.epochs):
+                    t_epoch = time.perf_counter()
+                    progbar = keras.utils.Progbar(steps, stateful_metrics=["loss", "accuracy"]) if self.verbose else None
+                    seen = 0
+                    loss_sum = acc_sum = 0.0
+                    for b in range(steps):
+                        xb, yb = feeder.get()
+                        logs = model.train_on_batch(xb, yb, return_dict=True)
+                        n = len(yb)
+                        seen += n
+                        loss_sum += float(logs["loss"]) * n
+                        acc_sum += float(logs["accuracy"]) * n
+                        loss, acc = loss_sum / seen, acc_sum / seen  # running means over the epoch, as fit reports
+                        if progbar is not None:
+                            progbar.update(b + 1, [("loss", loss), ("accuracy", acc)], finalize=b + 1 == steps)
+                        batch_end(epoch, b, n, loss, acc, t_epoch)
+                        if self._stop.is_set():
+                            break
+                    if self._stop.is_set():
+                        break  # a stopped epoch is partial: record nothing for it
+                    epoch_end(epoch, loss, acc, t_epoch)
             except Exception:
                 card["status"] = "failed"
                 raise
+            finally:
+                feeder.close()
             if self._stop.is_set():
                 status = "stopped"
                 self._log("stopped")

@@ -212,3 +212,102 @@ def test_the_default_builder_applies_zero_gamma():
     assert not np.any(model.get_layer("bn5c_branch2c").gamma.numpy())
     model = default_builder((64, 64, 3), 6, TrainSettings())
     assert np.all(model.get_layer("bn5c_branch2c").gamma.numpy() == 1)
+
+
+# -- the batch feeder (TrainingSession's own loop; fit on a generator stalled ~45 s at the end) ----------------
+
+
+def _id_images(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Images whose first pixel encodes their index, so a batch says which images it holds."""
+    x = np.zeros((n, 16, 16, 3), np.uint8)
+    x[:, 0, 0, 0] = np.arange(n)
+    return x, (np.arange(n) % 3).astype(np.int64)
+
+
+def _ids(xb: np.ndarray) -> list[int]:
+    return [round(float(v) * 255) for v in xb[:, 0, 0, 0]]  # batches arrive scaled to [0, 1]
+
+
+def test_feeder_gives_every_image_once_per_epoch_in_a_new_order():
+    from core.training import _Batches, _Feeder
+
+    x, y = _id_images(50)
+    batches = _Batches(x, y, 8, augment=False, seed=3)
+    feeder = _Feeder(batches, epochs=4)
+    try:
+        epochs = []
+        for _ in range(4):
+            ids = []
+            for _ in range(len(batches)):
+                xb, yb = feeder.get()
+                ids += _ids(xb)
+                assert list(yb) == [y[i] for i in _ids(xb)], "labels must travel with their images"
+            epochs.append(ids)
+    finally:
+        feeder.close()
+    for ids in epochs:
+        assert sorted(ids) == list(range(50)), "each epoch must see every image exactly once"
+    assert len({tuple(ids) for ids in epochs}) == 4, "each epoch must be reshuffled before its first batch"
+
+
+def test_feeder_is_reproducible_from_the_seed():
+    from core.training import _Batches, _Feeder
+
+    def run(seed):
+        x, y = _id_images(30)
+        b = _Batches(x, y, 7, augment=True, seed=seed)
+        f = _Feeder(b, epochs=2)
+        try:
+            return [f.get()[0] for _ in range(2 * len(b))]
+        finally:
+            f.close()
+
+    a, b, c = run(1), run(1), run(2)
+    assert all(np.array_equal(p, q) for p, q in zip(a, b, strict=True))
+    assert not all(np.array_equal(p, q) for p, q in zip(a, c, strict=True))
+
+
+def test_feeder_hands_a_failing_batch_to_the_training_thread_and_stops_cleanly():
+    from core.training import _Batches, _Feeder
+
+    class Broken(_Batches):
+        def batch(self, i):
+            if i == 2:
+                raise ValueError("corrupt batch 2")
+            return super().batch(i)
+
+    x, y = _id_images(40)
+    feeder = _Feeder(Broken(x, y, 8, augment=False, seed=0), epochs=3)
+    feeder.get(), feeder.get()
+    with pytest.raises(ValueError, match="corrupt batch 2"):
+        feeder.get()
+    feeder.close()
+    assert not feeder._thread.is_alive()
+
+    # Closing while the producer is blocked on a full queue ends its thread too.
+    feeder = _Feeder(_Batches(x, y, 8, augment=False, seed=0), epochs=100)
+    time.sleep(0.2)
+    feeder.close()
+    assert not feeder._thread.is_alive()
+
+
+def test_epoch_metrics_are_the_means_over_the_epochs_batches(signs):
+    ds = _subset(signs, 10)
+    rec = Recorder()
+    bs = 7
+    TrainingSession(ds, TrainSettings(epochs=2, batch_size=bs, augment=False), rec, builder=tiny_builder).run()
+    steps = rec.started[0]["steps_per_epoch"]
+    n = len(ds.train)
+    for e, m in enumerate(rec.epochs):
+        seen, correct = 0, 0.0
+        for p in rec.batches[e * steps : (e + 1) * steps]:
+            size = min(bs, n - (p.batch - 1) * bs)
+            seen += size
+            # Running accuracy over the images seen so far: each batch adds a whole number of
+            # right answers, between none and all of the batch.
+            added = p.accuracy * seen - correct
+            assert added == pytest.approx(round(added), abs=1e-3) and -1e-3 <= added <= size + 1e-3, (p.batch, added)
+            correct = p.accuracy * seen
+        assert seen == n
+        last = rec.batches[(e + 1) * steps - 1]
+        assert m.loss == pytest.approx(last.loss) and m.accuracy == pytest.approx(last.accuracy)
