@@ -1,4 +1,8 @@
-"""A training session: ``fit`` with live progress, stop, pause and a run card.
+"""A training session: Keras training steps with live progress, stop, pause and a run card.
+
+The loop is the session's own (``train_on_batch`` per batch, batches made on a
+background thread), not ``fit`` on a generator: see :class:`_Feeder` and the
+comment in :meth:`TrainingSession.run` for why (measured in docs/model.md).
 
 Plain Python, no Qt.  A GUI worker, the CLI and the tests all drive it the same
 way: build a :class:`TrainingSession`, pass a listener (any object with some of
