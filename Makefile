@@ -29,7 +29,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	QT_QPA_PLATFORM=offscreen HANDSIGN_DATA="$${HANDSIGN_DATA:-$(abspath ../shared/datasets)}" $(BIN)/python -m bench.run $(BENCH_ARGS)
 
-# Retrain the shipped model (three stages of one cosine run each, about 45 minutes on 2 cores); installs it into
+# Retrain the shipped model (three stages of one cosine run each, about 20 minutes on 2 cores); installs it into
 # assets/models only if it beats the shipped one on every evaluation split combined.
 # Other seeds, without installing: make model SEED=1 MODEL_OUT=out/seed1- INSTALL=
 DATA ?= $(abspath ../shared/datasets)

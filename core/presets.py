@@ -25,8 +25,10 @@ PRESETS: dict[str, dict] = {
     "quick": dict(epochs=12, batch_size=16, learning_rate=2e-3, schedule="cosine", augment=False, val_split=0.15,
                   val_per_class=10, restore_best=False, zero_gamma=True),
     "standard": dict(epochs=30, batch_size=32, learning_rate=1e-3, schedule="cosine", augment=True, val_split=0.15),
+    # zero_gamma: SIGNS test over seeds 0-2 went from 1.000 / 0.983 / 0.967 to 1.000 / 1.000 / 0.992 (docs/model.md),
+    # and stage 1 learns the same in bfloat16, float32 and under JAX.
     "ship": dict(epochs=40, batch_size=32, learning_rate=1e-3, schedule="cosine", augment=True,
-                 augment_level="studio", val_split=0.15, weights_dtype="float16"),
+                 augment_level="studio", val_split=0.15, weights_dtype="float16", zero_gamma=True),
     "notebook": dict(epochs=2, batch_size=32, learning_rate=1e-3, schedule="constant", augment=False, val_split=0.0,
                      init="glorot", bn_momentum=0.99),
 }

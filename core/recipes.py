@@ -172,10 +172,30 @@ def cmd_ship(args) -> None:
 
     info = read_info(out)
     card = dict(info.run_card, evaluation=scores, recipe=recipe_command(args, settings))
+    if args.init_model:
+        # The earlier stages' settings, curves and times travel with the model: its own
+        # card alone would show only the last stage (and that stage's zero_gamma, which
+        # means nothing for a model that starts from trained weights).
+        card["stages"] = stage_history(args.init_model)
+        card["total_duration_seconds"] = round(
+            sum(st.get("duration_seconds", 0.0) for st in card["stages"]) + card.get("duration_seconds", 0.0), 2)
     update_run_card(out, card)  # rewrites only handsign.json; the weights are copied byte for byte
     write_card_with_hash(out, card)
     if args.install:
         install_if_better(out)
+
+
+STAGE_KEYS = ("recipe", "started", "settings", "precision", "versions", "epochs", "best_epoch", "duration_seconds",
+              "evaluation", "test")
+
+
+def stage_history(model_path) -> list[dict]:
+    """The run cards of the stages that made ``model_path``, oldest first (its own last)."""
+    from core.modelio import read_info
+
+    info = read_info(model_path)
+    card = info.run_card if info else {}
+    return [*card.get("stages", []), {k: card[k] for k in STAGE_KEYS if k in card}]
 
 
 def ship_settings(args):
@@ -183,14 +203,14 @@ def ship_settings(args):
     from core.presets import settings_for
 
     return settings_for("ship", epochs=args.epochs or None, seed=args.seed, learning_rate=args.lr,
-                        device=args.device, zero_gamma=args.zero_gamma or None)
+                        device=args.device, zero_gamma=args.zero_gamma)
 
 
 def recipe_command(args, settings) -> str:
     """The command that reruns this stage, for the run card."""
     recipe = f"python -m core.recipes ship --seed {args.seed} --epochs {settings.epochs} --lr {settings.learning_rate}"
-    if args.zero_gamma and not args.init_model:  # a later stage starts from the earlier stage's weights
-        recipe += " --zero-gamma"
+    if args.zero_gamma is not None and not args.init_model:  # a later stage starts from the earlier stage's weights
+        recipe += " --zero-gamma" if args.zero_gamma else " --no-zero-gamma"
     if args.device != "cpu":
         recipe += f" --device {args.device}"
     if args.init_model:
@@ -258,7 +278,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--lr", type=float, help="learning rate (default: the ship preset's)")
     s.add_argument("--init-model", help="continue from this model (a second stage of the recipe)")
     s.add_argument("--device", default="cpu", help="cpu or gpu:N (the JAX backend on the GPU machine: KERAS_BACKEND=jax)")
-    s.add_argument("--zero-gamma", action="store_true", help="residual blocks start as their shortcuts (core.resnet)")
+    s.add_argument("--zero-gamma", action=argparse.BooleanOptionalAction, default=None,
+                   help="residual blocks start as their shortcuts (core.resnet; the ship preset's default)")
     s.add_argument("--out", default="out/ship/handsign_resnet50.keras")
     s.add_argument("--install", action="store_true", help="copy into assets/models if it beats the shipped model")
     return p

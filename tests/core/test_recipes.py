@@ -14,8 +14,9 @@ def _args(*argv):
 
 def test_ship_defaults_are_the_ship_preset_on_the_cpu():
     s = ship_settings(_args())
-    assert (s.preset, s.epochs, s.learning_rate, s.device, s.zero_gamma) == ("ship", 40, 1e-3, "cpu", False)
+    assert (s.preset, s.epochs, s.learning_rate, s.device, s.zero_gamma) == ("ship", 40, 1e-3, "cpu", True)
     assert s.augment_level == "studio" and s.weights_dtype == "float16"
+    assert ship_settings(_args("--no-zero-gamma")).zero_gamma is False  # the recipe before 2026-11-26
 
 
 def test_zero_gamma_device_and_stage_flags_reach_the_settings():
@@ -24,8 +25,10 @@ def test_zero_gamma_device_and_stage_flags_reach_the_settings():
 
 
 def test_the_run_card_records_a_command_that_reruns_the_stage():
-    a = _args("--zero-gamma", "--seed", "1")
-    assert recipe_command(a, ship_settings(a)) == "python -m core.recipes ship --seed 1 --epochs 40 --lr 0.001 --zero-gamma"
+    a = _args("--seed", "1")
+    assert recipe_command(a, ship_settings(a)) == "python -m core.recipes ship --seed 1 --epochs 40 --lr 0.001"
+    a = _args("--no-zero-gamma", "--seed", "1")
+    assert recipe_command(a, ship_settings(a)) == "python -m core.recipes ship --seed 1 --epochs 40 --lr 0.001 --no-zero-gamma"
     # A later stage starts from the earlier stage's weights, so zero-gamma (an initialisation) is not repeated.
     b = _args("--zero-gamma", "--seed", "1", "--epochs", "30", "--lr", "3e-4", "--init-model", "s1.keras", "--device", "gpu:0")
     assert recipe_command(b, ship_settings(b)) == (
@@ -60,3 +63,21 @@ def test_a_candidate_is_installed_only_when_measurably_better_and_not_worse_on_s
     assert read_info(shipped).run_card["evaluation"]["sld"] == 0.98
     card = json.loads(shipped.with_suffix(".json").read_text())
     assert card["file_sha256"] == hashlib.sha256(shipped.read_bytes()).hexdigest()
+
+
+def test_a_later_stage_carries_the_earlier_stages_cards(tmp_path):
+    from core.modelio import ModelInfo, save_model
+    from core.recipes import stage_history
+    from tests.conftest import tiny_builder
+
+    def save(path, card):
+        save_model(tiny_builder((16, 16, 3), 6), path, ModelInfo([str(i) for i in range(6)], (16, 16), run_card=card))
+        return path
+
+    first = save(tmp_path / "s0.keras", {"recipe": "stage 1", "duration_seconds": 600.0, "epochs": [{"epoch": 1}],
+                                         "settings": {"zero_gamma": True}, "dataset": {"train": 10}})
+    assert stage_history(first) == [{"recipe": "stage 1", "duration_seconds": 600.0, "epochs": [{"epoch": 1}],
+                                     "settings": {"zero_gamma": True}}]
+    second = save(tmp_path / "s1.keras", {"recipe": "stage 2", "duration_seconds": 300.0,
+                                          "stages": stage_history(first)})
+    assert [st["recipe"] for st in stage_history(second)] == ["stage 1", "stage 2"]
