@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
+import sys
 import time
 
 from bench.common import RESULTS, machine, median, run_worker
@@ -181,12 +183,13 @@ def main(argv=None) -> None:
         mm.append(run_worker("bench.matmul", []))
         res["matmul"] = {k: median([m[k] for m in mm]) for k in mm[0]}
     res["seconds"] = round(time.time() - started)
+    command = " ".join(["python -m bench.run", *(shlex.quote(a) for a in (sys.argv[1:] if argv is None else argv))])
+    res["command"] = command
     text = table(res)
     m = res["machine"]
     head = (f"# Benchmark results ({res['started']}, {'quick' if args.quick else 'full'} run, {res['seconds']} s)\n\n"
             f"Machine: {m['cpus']} CPUs, avx512_bf16={m['avx512_bf16']}, load average at start {m['loadavg_1m']} "
-            "(shared machine: compare ratios).  Command: `python -m bench.run"
-            + (" --quick" if args.quick else "") + "`\n\n")
+            f"(shared machine: compare ratios).  Command: `{command}`\n\n")
     print(text)
     out = __import__("pathlib").Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
