@@ -245,13 +245,14 @@ def install_if_better(candidate: Path, target: Path | None = None) -> bool:
     target = Path(target) if target else shipped_model_path()
     new = read_info(candidate).run_card.get("evaluation", {})
     old = read_info(target).run_card.get("evaluation", {}) if target.exists() else {}
-    if target.exists() and ship_score(new) <= ship_score(old) + 0.002:
-        print(f"not installed: {ship_score(new):.4f} does not beat the shipped model's {ship_score(old):.4f}")
-        return False
-    if target.exists() and new.get("signs_test", 0.0) < old.get("signs_test", 0.0):
-        print(f"not installed: SIGNS test {new.get('signs_test', 0.0):.4f} is below the shipped model's "
-              f"{old.get('signs_test', 0.0):.4f}")
-        return False
+    if target.exists():
+        if ship_score(new) <= ship_score(old) + 0.002:
+            print(f"not installed: {ship_score(new):.4f} does not beat the shipped model's {ship_score(old):.4f}")
+            return False
+        if new.get("signs_test", 0.0) < old.get("signs_test", 0.0):
+            print(f"not installed: SIGNS test {new.get('signs_test', 0.0):.4f} is below the shipped model's "
+                  f"{old.get('signs_test', 0.0):.4f}")
+            return False
     if candidate.stat().st_size > 50 * 1024 * 1024:
         print(f"not installed: {candidate} is over 50 MB")
         return False

@@ -22,6 +22,7 @@ import dataclasses
 import logging
 import math
 import platform
+import queue
 import threading
 import time
 from collections.abc import Callable
@@ -202,8 +203,6 @@ class _Feeder:
     """
 
     def __init__(self, batches: _Batches, epochs: int, depth: int = 2):
-        import queue
-
         self._queue: queue.Queue = queue.Queue(maxsize=depth)
         self._closed = threading.Event()
         self._thread = threading.Thread(target=self._produce, args=(batches, epochs), name="handsign-batches",
@@ -211,8 +210,6 @@ class _Feeder:
         self._thread.start()
 
     def _put(self, item) -> bool:
-        import queue
-
         while not self._closed.is_set():
             try:
                 self._queue.put(item, timeout=0.1)
