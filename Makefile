@@ -37,15 +37,15 @@ SEED ?= 0
 MODEL_OUT ?= out/ship
 INSTALL ?= --install
 model: $(STAMP)
-	$(BIN)/python -m core.recipes ship --data "$(DATA)" --epochs 40 --seed $(SEED) --out $(MODEL_OUT)0/handsign_resnet50.keras
-	$(BIN)/python -m core.recipes ship --data "$(DATA)" --epochs 35 --lr 5e-4 --seed $(SEED) \
+	$(BIN)/python -m tools.recipes ship --data "$(DATA)" --epochs 40 --seed $(SEED) --out $(MODEL_OUT)0/handsign_resnet50.keras
+	$(BIN)/python -m tools.recipes ship --data "$(DATA)" --epochs 35 --lr 5e-4 --seed $(SEED) \
 		--init-model $(MODEL_OUT)0/handsign_resnet50.keras --out $(MODEL_OUT)1/handsign_resnet50.keras
-	$(BIN)/python -m core.recipes ship --data "$(DATA)" --epochs 30 --lr 3e-4 --seed $(SEED) \
+	$(BIN)/python -m tools.recipes ship --data "$(DATA)" --epochs 30 --lr 3e-4 --seed $(SEED) \
 		--init-model $(MODEL_OUT)1/handsign_resnet50.keras --out $(MODEL_OUT)2/handsign_resnet50.keras $(INSTALL)
 
 # What each augmentation ingredient is worth on an unseen source (SIGNS-only training, scored on SLD).
 ablate: $(STAMP)
-	$(BIN)/python -m core.recipes ablate --data "$(DATA)" --epochs 15 --out out/ablate
+	$(BIN)/python -m tools.recipes ablate --data "$(DATA)" --epochs 15 --out out/ablate
 
 # Double-click packaging (packaging/README.md): a one-folder, windowed PyInstaller build made in
 # its own clean venv (.venv-build: the runtime pins from requirements.lock plus pinned PyInstaller).

@@ -87,7 +87,7 @@ def percentile(values, q: float) -> float:
 
 
 def load_signs():
-    from core.data import load_dataset
+    from core.data.datasets import load_dataset
 
     return load_dataset(data_dir())
 

@@ -7,9 +7,9 @@ rounds, on one model loaded from a ``.keras`` file the way the app loads it
 * ``ours``: ``Classifier.classify_frame(frame, bgr=True)`` - crop, resize,
   scale and the compiled forward pass (end to end; ``forward`` is the pass alone).
   For a loaded model the forward pass is TensorFlow Lite (XNNPACK) on the
-  folded graph (``core.accel.lite_forward``).
+  folded graph (``core.inference.fast.lite_forward``).
 * ``tensorflow``: the same, with ``HANDSIGN_INFERENCE=tensorflow``: the
-  folded constant-weight TensorFlow graph (``core.accel.constant_forward``),
+  folded constant-weight TensorFlow graph (``core.inference.fast.constant_forward``),
   the per-frame path before TensorFlow Lite was adopted.
 * ``predict``: the same prepared 64x64 image through ``model.predict(x, verbose=0)``.
 * ``before``: the path as it was before issue #5 - variable weights in a
@@ -37,8 +37,8 @@ from bench.common import emit, percentile, set_threads
 def make_model_file(folder: Path) -> Path:
     import keras
 
-    from core.modelio import ModelInfo, save_model
-    from core.resnet import ResNet50
+    from core.model.files import ModelInfo, save_model
+    from core.model.resnet import ResNet50
 
     keras.utils.set_random_seed(0)
     model = ResNet50((64, 64, 3), 6, init="he", bn_momentum=0.9)
@@ -90,7 +90,7 @@ def main(argv=None) -> None:
     args = p.parse_args(argv)
     set_threads(args.intra, args.inter)
 
-    from core.inference import Classifier
+    from core.inference.classifier import Classifier
 
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["HANDSIGN_CACHE"] = str(Path(tmp) / "cache")  # a fresh conversion cache, not the user's

@@ -9,7 +9,7 @@ rounds of the per-step time make the comparison robust to a shared machine.
 Variants:
   apps_f32       keras.applications.ResNet50 (the baseline model), float32
   ours_f32       our ResNet-50, Keras BatchNormalization, float32
-  ours_f32_fbn   ... with the fused BatchNormalization kernel (core.accel.fuse_batchnorm)
+  ours_f32_fbn   ... with the fused BatchNormalization kernel (core.training.fast.fuse_batchnorm)
   ours_bf16      ... Keras BN, mixed_bfloat16
   ours_bf16_fbn  ... fused BN, mixed_bfloat16 (the product default where the CPU has bf16)
   ours_bf16_fbn_b64  the same at batch 64 (per-image rate)
@@ -29,8 +29,8 @@ ALL = ["apps_f32", "ours_f32", "ours_f32_fbn", "ours_bf16", "ours_bf16_fbn", "ou
 def build(name: str, classes: int = 6):
     import keras
 
-    from core.accel import fuse_batchnorm, with_precision
-    from core.resnet import ResNet50
+    from core.model.resnet import ResNet50
+    from core.training.fast import fuse_batchnorm, with_precision
 
     keras.utils.set_random_seed(0)
     if name.startswith("apps"):

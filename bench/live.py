@@ -7,7 +7,7 @@ provides it, else the same ``QImage(...).copy()`` here), offscreen.
 
 Phases, in order: no training, training running, no training again.  The
 training is the quick preset on SIGNS in the app's training child process
-(``gui.train_process``, started the way the Train tab starts it);
+(``core.training.process``, started the way the Train tab starts it);
 ``--training thread`` runs a ``TrainingSession`` on a thread of this process
 instead (how the app ran it before training moved to a child process).  ``--before`` uses the inference path as it
 was before issue #5 (variable weights, full-frame colour conversion) and the
@@ -50,7 +50,7 @@ def qimage_converter():
 def make_video(folder: Path, n: int = 60) -> Path:
     import numpy as np
 
-    from core.camera import write_test_video
+    from tools.videos import write_test_video
 
     rng = np.random.default_rng(0)
     frames = []
@@ -63,9 +63,9 @@ def make_video(folder: Path, n: int = 60) -> Path:
 
 def training_on_thread(step, seconds: float, before: bool) -> dict:
     """Measure ``step`` while a TrainingSession runs on a thread of this process."""
-    from core.data import Dataset, Split
-    from core.presets import settings_for
-    from core.training import TrainingSession
+    from core.data.datasets import Dataset, Split
+    from core.training.presets import settings_for
+    from core.training.session import TrainingSession
 
     ds = load_signs()
     size = ds.image_size
@@ -98,13 +98,12 @@ def training_on_thread(step, seconds: float, before: bool) -> dict:
 
 
 def training_in_child_process(step, seconds: float, folder: Path, before: bool) -> dict:
-    """Measure ``step`` while the app's training child process (gui.train_process) trains on SIGNS."""
+    """Measure ``step`` while the app's training child process (core.training.process) trains on SIGNS."""
     import multiprocessing as mp
 
     from bench.common import data_dir
-    from core.presets import settings_for
-    from gui.train_process import run_child
-    from gui.workers import TrainJob
+    from core.training.presets import settings_for
+    from core.training.process import TrainJob, run_child
 
     over = dict(epochs=1000)
     if before:
@@ -171,7 +170,7 @@ def main(argv=None) -> None:
     from bench.infer import make_model_file
     from core.camera import VideoFileSource
     from core.images import crop_resize, to_rgb_uint8
-    from core.inference import Classifier
+    from core.inference.classifier import Classifier
 
     app = QGuiApplication.instance() or QGuiApplication([])  # noqa: F841 (QImage wants an app)
     to_qimage, converter = qimage_converter()

@@ -5,7 +5,7 @@ Variants (``--variant``):
 * ``baseline``: ``keras.applications.ResNet50(weights=None, input_shape=(64, 64, 3),
   classes=6)`` compiled the plain way (``Adam()``, sparse categorical cross-entropy,
   accuracy) and fed with ``model.fit(x / 255, y, batch_size=32)`` - no augmentation.
-* ``ours``: the product path, :class:`core.training.TrainingSession` with the
+* ``ours``: the product path, :class:`core.training.session.TrainingSession` with the
   given settings (augmentation on, as the presets train), stopped after
   ``--steps`` batches.
 * ``proto``: our ResNet-50 in a bare ``model.fit`` with a chosen input feed, for
@@ -78,9 +78,9 @@ def run_baseline(args, ds) -> dict:
 
 
 def run_ours(args, ds) -> dict:
-    from core.data import Dataset, Split
-    from core.presets import settings_for
-    from core.training import TrainingSession
+    from core.data.datasets import Dataset, Split
+    from core.training.presets import settings_for
+    from core.training.session import TrainingSession
 
     overrides = dict(batch_size=args.batch_size, epochs=1000, augment=not args.no_augment)
     for key in ("precision", "fused_batchnorm", "fused_optimizer"):
@@ -108,9 +108,9 @@ def run_proto(args, ds) -> dict:
     import keras
     import numpy as np
 
-    from core.accel import fuse_adam, fuse_batchnorm, resolve_precision, with_precision
-    from core.augment import augment_batch
-    from core.resnet import ResNet50
+    from core.data.augment import augment_batch
+    from core.model.resnet import ResNet50
+    from core.training.fast import fuse_adam, fuse_batchnorm, resolve_precision, with_precision
 
     keras.utils.set_random_seed(0)
     model = ResNet50((64, 64, 3), ds.num_classes, init="he", bn_momentum=0.9)

@@ -28,10 +28,10 @@ def main(argv=None) -> None:
 
     import numpy as np
 
-    from core.inference import Classifier
-    from core.modelio import ModelInfo
-    from core.presets import settings_for
-    from core.training import TrainingSession
+    from core.inference.classifier import Classifier
+    from core.model.files import ModelInfo
+    from core.training.presets import settings_for
+    from core.training.session import TrainingSession
 
     ds = load_signs()
     over = {"epochs": args.epochs}

@@ -379,23 +379,3 @@ def list_cameras(max_index: int = 6) -> list[CameraInfo]:
         finally:
             cap.release()
     return found
-
-
-def write_test_video(path: str | os.PathLike, frames, fps: float = 15.0) -> Path:
-    """Write RGB ``uint8 (H, W, 3)`` frames as an MJPG ``.avi`` (for tests and demos)."""
-    cv2 = _cv2()
-    frames = list(frames)
-    if not frames:
-        raise CameraError("no frames to write")
-    h, w = frames[0].shape[:2]
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), float(fps), (int(w), int(h)))
-    if not writer.isOpened():
-        raise CameraError(f"{path}: OpenCV cannot write MJPG video here")
-    try:
-        for f in frames:
-            writer.write(np.ascontiguousarray(f[:, :, ::-1]))
-    finally:
-        writer.release()
-    return path

@@ -32,7 +32,7 @@ def _model_arg(p, required=False):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from core.presets import PRESETS
+    from core.training.presets import PRESETS
 
     parser = _Parser(prog="handsign", description="Hand Sign Studio: the deeplearning.ai ResNet-50 for hand signs.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__import__('core').__version__}")
@@ -89,10 +89,10 @@ def _resolve_model(arg: str | None) -> Path:
 
 
 def cmd_train(args) -> int:
-    from core.data import load_dataset
+    from core.data.datasets import load_dataset
     from core.paths import resolve_data
-    from core.presets import settings_for
-    from core.training import TrainingSession
+    from core.training.presets import settings_for
+    from core.training.session import TrainingSession
 
     overrides = {k: v for k, v in {
         "epochs": args.epochs, "batch_size": args.batch_size, "learning_rate": args.lr, "schedule": args.schedule,
@@ -134,14 +134,14 @@ def _check_writable(folder: Path) -> None:
 def cmd_evaluate(args) -> int:
     import numpy as np
 
-    from core.data import Split, load_dataset
-    from core.inference import Classifier
-    from core.metrics import classification_report, format_report
+    from core.data.datasets import Split, load_dataset
+    from core.inference.classifier import Classifier
     from core.paths import resolve_data
+    from core.training.metrics import classification_report, format_report
 
     clf = Classifier.load(_resolve_model(args.model))
     src = resolve_data(args.data)
-    from core.data import detect_kind
+    from core.data.datasets import detect_kind
 
     kind = detect_kind(src)
     test_split = 1.0 if (kind == "folders" and args.split in ("test", "all")) else 0.15
@@ -168,7 +168,7 @@ def cmd_evaluate(args) -> int:
         for i in wrong
     ]
     if args.errors_png:
-        from core.gallery import save_error_gallery
+        from core.training.mistakes import save_error_gallery
 
         save_error_gallery(split.x[wrong], [clf.class_names[split.y[i]] for i in wrong],
                            [clf.class_names[pred[i]] for i in wrong], args.errors_png)
@@ -186,7 +186,7 @@ def cmd_evaluate(args) -> int:
 
 def cmd_predict(args) -> int:
     from core.errors import DataError
-    from core.inference import Classifier
+    from core.inference.classifier import Classifier
 
     clf = Classifier.load(_resolve_model(args.model))
     results, failures = [], 0
@@ -210,16 +210,16 @@ def cmd_predict(args) -> int:
 
 def _summary_model(arg):
     if arg:
-        from core.modelio import load_model
+        from core.model.files import load_model
 
         return load_model(Path(arg).expanduser())[0]
-    from core.resnet import ResNet50
+    from core.model.resnet import ResNet50
 
     return ResNet50()
 
 
 def cmd_summary(args) -> int:
-    from core.summary import format_table, summarize
+    from core.model.summary import format_table, summarize
 
     data = summarize(_summary_model(args.model))
     print(json.dumps(data) if args.json else format_table(data))
@@ -227,7 +227,7 @@ def cmd_summary(args) -> int:
 
 
 def cmd_plot(args) -> int:
-    from core.architecture import render
+    from core.model.architecture import render
 
     if Path(args.out).suffix.lower() not in (".png", ".svg"):
         raise HandSignError(f"{args.out}: plot writes .png or .svg files")

@@ -115,7 +115,7 @@ def exit_without_finalizing(rc: int) -> int:
     (``MainWindow.shutdown``) and models are saved.  Finalising PySide6 6.12 and
     TensorFlow objects together then intermittently aborts with "Fatal Python
     error: none_dealloc" (a reference-count bug in a C extension, seen in about
-    one run in three of ``gui.lateness`` here), which would turn a clean exit
+    one run in three of ``tools.lateness`` here), which would turn a clean exit
     into a crash report.  Flush what matters and leave.
     """
     logging.shutdown()

@@ -18,14 +18,14 @@ from PySide6.QtCore import QByteArray, QObject, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QTabWidget
 
-from gui.classify import ClassifyController, ClassifyTab
-from gui.collect import CollectTab
-from gui.model_view import ModelTab
 from gui.settings import get_bool, get_int, get_str, open_settings
 from gui.sources import FrameService
+from gui.tabs.classify import ClassifyController, ClassifyTab
+from gui.tabs.collect import CollectTab
+from gui.tabs.model import ModelTab
+from gui.tabs.train import TrainTab
 from gui.threads import keep_ui_responsive, start_worker, stop_thread
-from gui.train import TrainTab
-from gui.workers import InferenceWorker
+from gui.workers.inference import InferenceWorker
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +67,7 @@ class MainWindow(QMainWindow):
         self.classify_tab = ClassifyTab()
         self.classify = ClassifyController(self.classify_tab, self.frames, self)
         self.classify_tab.bind(self.classify)
-        self.train_tab = TrainTab(self.settings)
+        self.train_tab = TrainTab()
         self.model_tab = ModelTab()
         self.collect_tab = CollectTab(self.frames)
         for w, name in zip((self.classify_tab, self.train_tab, self.model_tab, self.collect_tab), TABS, strict=True):
@@ -125,6 +125,7 @@ class MainWindow(QMainWindow):
         self.classify.sample_saved.connect(lambda *_: self.collect_tab.refresh_counts())
         self.classify.sample_saved.connect(lambda *_: self.collect_tab.refresh_thumbnails())
         self.train_tab.use_model_requested.connect(self.use_model)
+        self.train_tab.status_message.connect(self.show_status)
         self.collect_tab.start_camera_requested.connect(self.start_selected_camera)
 
     # ------------------------------------------------------------------ settings
@@ -144,6 +145,7 @@ class MainWindow(QMainWindow):
         self.frames.mirror_camera = get_bool(s, "camera/mirror", True)
         self.camera_index = get_int(s, "camera/index", 0)
         self.collect_tab.target.setValue(get_int(s, "collect/target", 20))
+        self.train_tab.restore_settings(s)
 
     def save_settings(self) -> None:
         s = self.settings
@@ -164,7 +166,7 @@ class MainWindow(QMainWindow):
         if self.classify.model_path:
             s.setValue("model/path", str(self.classify.model_path))
         s.setValue("collect/target", self.collect_tab.target.value())
-        self.train_tab.save_settings()
+        self.train_tab.save_settings(s)
         s.sync()
 
     # ------------------------------------------------------------------ start-up
@@ -241,8 +243,7 @@ class MainWindow(QMainWindow):
         self.model_error = None
         self.classify.on_model_loaded(report)
         self.model_tab.show_report(report)
-        self.train_tab.current_model_path = report.path
-        self.train_tab.current_model_classes = list(report.class_names)
+        self.train_tab.set_current_model(report.path, report.class_names)
         self.collect_tab.set_classes(report.class_names)
         self.model_status.setText(f"Model: {report.title}")
         self.model_ready.emit(report)
@@ -331,13 +332,13 @@ class MainWindow(QMainWindow):
         self.save_settings()
         self.collect_tab.cancel_burst()
         self.frames.shutdown()
-        if self.train_tab.running:
-            self.train_tab.stop_training()
+        if self.train_tab.busy():
+            self.train_tab.request_stop()
             self.show_status("Stopping training: finishing the batch and saving the model…", 0)
         self._finish_close()
 
     def _finish_close(self) -> None:
-        if self.train_tab.running:  # the worker ends within a batch, then evaluates and saves
+        if self.train_tab.busy():  # the worker ends within a batch, then evaluates and saves
             QTimer.singleShot(50, self._finish_close)
             return
         self.shutdown()
@@ -350,7 +351,6 @@ class MainWindow(QMainWindow):
         self.train_tab.shutdown()
         stop_thread(self.worker_thread)
         self.worker_thread = None
-        self.train_tab._timer.stop()
 
 
 def _missing_model_error(path: Path):

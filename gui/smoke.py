@@ -38,7 +38,7 @@ def expected_label(path: Path) -> str:
 
 
 def collect_images(items) -> list[Path]:
-    from gui.classify import list_folder_images
+    from gui.tabs.classify import list_folder_images
 
     files: list[Path] = []
     for item in items or []:

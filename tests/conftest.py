@@ -101,7 +101,7 @@ def tiny_builder(input_shape, classes, settings=None):
 @pytest.fixture
 def tiny_model_file(tmp_path):
     """A saved tiny 6-class model with Hand Sign Studio metadata."""
-    from core.modelio import ModelInfo, save_model
+    from core.model.files import ModelInfo, save_model
 
     model = tiny_builder((64, 64, 3), 6)
     path = tmp_path / "tiny.keras"

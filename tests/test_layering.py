@@ -34,7 +34,8 @@ def test_gui_reaches_tensorflow_only_through_core():
 
 
 def test_importing_all_of_core_loads_no_qt():
-    modules = [f"core.{p.stem}" for p in (REPO / "core").glob("*.py") if p.stem not in ("__main__",)]
+    modules = [".".join(p.relative_to(REPO).with_suffix("").parts).removesuffix(".__init__")
+               for p in (REPO / "core").rglob("*.py") if p.stem != "__main__"]
     code = "import importlib, sys\n" + "".join(f"importlib.import_module({m!r})\n" for m in modules) + (
         f"bad = [m for m in sys.modules if m.split('.')[0] in {QT!r}]\nprint(bad)\nsys.exit(1 if bad else 0)\n"
     )

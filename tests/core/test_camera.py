@@ -15,9 +15,9 @@ from core.camera import (
     VideoFileSource,
     is_video_name,
     list_cameras,
-    write_test_video,
 )
 from core.errors import CameraError
+from tools.videos import write_test_video
 
 
 def _frames(n=12, h=48, w=64):

@@ -21,7 +21,7 @@ def test_size_limit():
 
 
 def test_run_card_matches_model_file():
-    from core.modelio import read_info
+    from core.model.files import read_info
 
     card = json.loads(CARD.read_text())
     assert card["file_sha256"] == hashlib.sha256(MODEL.read_bytes()).hexdigest(), "run card describes another file"
@@ -32,7 +32,7 @@ def test_run_card_matches_model_file():
 
 
 def test_self_describing():
-    from core.modelio import load_model
+    from core.model.files import load_model
 
     model, info = load_model(MODEL)
     assert info.class_names == ["0", "1", "2", "3", "4", "5"] and info.input_size == (64, 64)
@@ -41,8 +41,8 @@ def test_self_describing():
 
 def test_scores_on_signs_test_images(signs_dir):
     """CI check: >= 0.99 on the 120 SIGNS test photos, read from the JPEG files."""
-    from core.data import load_dataset
-    from core.inference import Classifier
+    from core.data.datasets import load_dataset
+    from core.inference.classifier import Classifier
 
     clf = Classifier.load(MODEL)
     test = load_dataset(signs_dir, kind="cs230").test

@@ -60,8 +60,8 @@ def close_window(qtbot, win, timeout=120_000):
 @pytest.fixture(scope="session")
 def signs_model(tmp_path_factory, signs_dir) -> Path:
     """A small CNN trained for real on SIGNS (a few seconds): stands in for the shipped model in tests."""
-    from core.data import load_dataset
-    from core.training import TrainingSession, TrainSettings
+    from core.data.datasets import load_dataset
+    from core.training.session import TrainingSession, TrainSettings
 
     ds = load_dataset(signs_dir, val_split=0.15, seed=0)
     out = tmp_path_factory.mktemp("signs_model") / "tiny_signs.keras"
@@ -95,8 +95,8 @@ def signs_video(tmp_path, signs_dir) -> tuple[Path, list[int]]:
     """An MJPG video written by the test: SIGNS test images, a few frames each, 320x240 with a border."""
     import cv2
 
-    from core.camera import write_test_video
     from core.images import read_image
+    from tools.videos import write_test_video
 
     frames, labels = [], []
     for path in signs_test_images(signs_dir, 1):

@@ -34,7 +34,7 @@ def _step_through(qtbot, win, files):
 
 def test_classify_signs_images_with_a_trained_model(make_window, qtbot, signs_dir, signs_model):
     """The top class on screen is what the model says for that file (checked independently here)."""
-    from core.inference import Classifier
+    from core.inference.classifier import Classifier
 
     files = signs_test_images(signs_dir, 3)
     win = make_window(model_path=signs_model)
@@ -236,10 +236,10 @@ class FakeView:
 
 
 def test_controller_smoothing_and_unsure_with_a_fake_view(qapp):
-    from core.inference import Prediction
-    from gui.classify import ClassifyController
+    from core.inference.classifier import Prediction
     from gui.sources import FrameService
-    from gui.workers import FrameResult
+    from gui.tabs.classify import ClassifyController
+    from gui.workers.inference import FrameResult
 
     view = FakeView()
     frames = FrameService()
@@ -265,8 +265,8 @@ def test_controller_smoothing_and_unsure_with_a_fake_view(qapp):
 
 def test_controller_sends_only_the_newest_frame_while_busy(qapp):
     from core.camera import Frame
-    from gui.classify import ClassifyController
     from gui.sources import FrameService
+    from gui.tabs.classify import ClassifyController
 
     c = ClassifyController(FakeView(), FrameService())
     c.mode, c.model_ready = "camera", True

@@ -6,7 +6,7 @@ from tests.gui.conftest import wait_for
 
 
 def test_burst_capture_thumbnails_counts_and_delete(make_window, qtbot, signs_video, signs_model):
-    from core.data import load_dataset
+    from core.data.datasets import load_dataset
     from core.paths import collected_dir
 
     path, _ = signs_video

@@ -20,7 +20,8 @@ from tests.gui.conftest import close_window, settle, wait_for
 
 
 def test_ui_thread_lateness_while_camera_and_training_run(make_window, qtbot, tmp_path, signs_model):
-    from gui.lateness import LatenessProbe, write_demo_video
+    from tools.lateness import LatenessProbe
+    from tools.videos import write_demo_video
 
     load_before = os.getloadavg()[0]
     win = make_window(model_path=signs_model)

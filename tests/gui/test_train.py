@@ -149,7 +149,7 @@ def test_device_list_cpu_and_a_disabled_gpu_with_a_reason(train_window, qtbot):
 
 
 def test_presets_fill_the_settings(train_window):
-    from core.presets import settings_for
+    from core.training.presets import settings_for
 
     tab = train_window.train_tab
     tab.preset_combo.setCurrentIndex(tab.preset_combo.findData("notebook"))

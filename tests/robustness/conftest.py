@@ -210,7 +210,7 @@ def _edit_first_activation(config: bytes, edit) -> bytes:
 def make_model_case(folder: Path, name: str, good: Path, marker: Path) -> Path:
     import keras
 
-    from core.modelio import ModelInfo, save_model
+    from core.model.files import ModelInfo, save_model
 
     path = folder / name
     folder.mkdir(parents=True, exist_ok=True)
@@ -282,7 +282,7 @@ def make_model_case(folder: Path, name: str, good: Path, marker: Path) -> Path:
 @pytest.fixture(scope="session")
 def good_model(tmp_path_factory) -> Path:
     """A tiny saved 6-class model (session-wide: many tests only read it)."""
-    from core.modelio import ModelInfo, save_model
+    from core.model.files import ModelInfo, save_model
 
     path = tmp_path_factory.mktemp("good_model") / "tiny.keras"
     save_model(tiny_builder((64, 64, 3), 6), path, ModelInfo([str(i) for i in range(6)], (64, 64), architecture="tiny"))

@@ -83,7 +83,7 @@ def test_huge_image_is_classified_within_bounded_memory(huge_jpeg, good_model):
     code = (
         "import resource, sys\n"
         "from core.device import import_backend_quietly; import_backend_quietly()\n"
-        "from core.inference import Classifier\n"
+        "from core.inference.classifier import Classifier\n"
         "clf = Classifier.load(sys.argv[1]); clf.warm_up()\n"
         "base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
         "p = clf.classify_file(sys.argv[2])\n"

@@ -15,8 +15,8 @@ import time
 import numpy as np
 import pytest
 
-from core.data import Dataset, Split
-from core.modelio import ModelInfo, load_model, read_info, save_model
+from core.data.datasets import Dataset, Split
+from core.model.files import ModelInfo, load_model, read_info, save_model
 from tests.conftest import REPO, tiny_builder
 from tests.gui.conftest import wait_for
 from tests.robustness.conftest import error_lines, listing, run_cli
@@ -47,7 +47,7 @@ def _no_temp_files(folder):
 def test_stop_mid_epoch_leaves_a_checkpoint_that_loads_and_says_stopped(tmp_path):
     import threading
 
-    from core.training import TrainingSession, TrainSettings
+    from core.training.session import TrainingSession, TrainSettings
 
     class Listener:
         def __init__(self):
@@ -93,7 +93,7 @@ def test_stop_mid_epoch_leaves_a_checkpoint_that_loads_and_says_stopped(tmp_path
 
 SAVE_LOOP = """
 import sys
-from core.modelio import ModelInfo, save_model
+from core.model.files import ModelInfo, save_model
 from tests.conftest import tiny_builder
 model = tiny_builder((64, 64, 3), 6)
 print("ready", flush=True)
@@ -137,7 +137,7 @@ def test_kill_9_in_the_middle_of_saves_never_breaks_the_model_file(tmp_path):
 FULL_DISK_TRAINING = """
 import resource, signal, sys
 from core.errors import HandSignError
-from core.training import TrainingSession, TrainSettings
+from core.training.session import TrainingSession, TrainSettings
 from tests.conftest import tiny_builder
 from tests.robustness.test_faults import synthetic_dataset
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # writes past the limit fail with EFBIG, like a full disk
@@ -190,7 +190,7 @@ def read_only_folder(tmp_path):
 def test_save_into_a_read_only_folder_keeps_the_old_model_and_says_so(read_only_folder):
     script = (
         "import sys\n"
-        "from core.modelio import ModelInfo, save_model\n"
+        "from core.model.files import ModelInfo, save_model\n"
         "from core.errors import ModelFileError\n"
         "from tests.conftest import tiny_builder\n"
         "try:\n"
@@ -276,9 +276,9 @@ def test_save_as_onto_a_full_disk_keeps_the_old_file_and_says_so(make_window, qt
                                                                    monkeypatch):
     import errno
 
-    import core.modelio
-    from core.training import TrainResult
-    from gui.workers import TrainOutcome
+    import core.model.files
+    from core.training.process import TrainOutcome
+    from core.training.session import TrainResult
 
     win = make_window()
     tab = win.train_tab
@@ -293,7 +293,7 @@ def test_save_as_onto_a_full_disk_keeps_the_old_file_and_says_so(make_window, qt
             b.write(a.read(5000))
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(core.modelio.shutil, "copyfile", copy_then_disk_full)
+    monkeypatch.setattr(core.model.files.shutil, "copyfile", copy_then_disk_full)
     assert tab.save_model_as(target) is None
     assert "No space left on device" in tab.banner.text() and "could not save" in tab.banner.text()
     assert target.read_bytes() == before and load_model(target)

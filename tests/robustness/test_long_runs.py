@@ -10,9 +10,10 @@ import numpy as np
 import psutil
 import pytest
 
-from core.camera import FrameGrabber, VideoFileSource, write_test_video
+from core.camera import FrameGrabber, VideoFileSource
 from tests.conftest import tiny_builder
 from tests.gui.conftest import wait_for
+from tools.videos import write_test_video
 
 MB = 1024 * 1024
 
@@ -83,7 +84,7 @@ def _run(clf, video, target, marks=()):
 
 
 def test_10000_frames_memory_stays_flat_and_nothing_leaks(good_model, loop_video):
-    from core.inference import Classifier
+    from core.inference.classifier import Classifier
 
     clf = Classifier.load(good_model)
     clf.warm_up()

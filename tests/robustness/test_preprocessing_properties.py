@@ -158,8 +158,8 @@ def test_arrays_that_are_not_images_are_refused_with_a_data_error(arr, bgr):
 
 @pytest.fixture(scope="module")
 def classifier(tmp_path_factory):
-    from core.inference import Classifier
-    from core.modelio import ModelInfo, save_model
+    from core.inference.classifier import Classifier
+    from core.model.files import ModelInfo, save_model
     from tests.conftest import tiny_builder
 
     path = tmp_path_factory.mktemp("clf") / "tiny.keras"

@@ -1,0 +1,167 @@
+"""Model files: metadata round trip, atomic saves, damaged and unsafe files refused."""
+
+from __future__ import annotations
+
+import os
+import zipfile
+
+import numpy as np
+import pytest
+
+from core.errors import ModelFileError
+from core.model.files import ModelInfo, load_model, read_info, save_model
+from tests.conftest import tiny_builder
+
+
+def test_round_trip_keeps_metadata_and_outputs(tmp_path):
+    model = tiny_builder((64, 64, 3), 3)
+    info = ModelInfo(["fist", "palm", "peace"], (64, 64), run_card={"seed": 7})
+    path = save_model(model, tmp_path / "m.keras", info)
+    loaded, got = load_model(path)
+    assert got.class_names == ["fist", "palm", "peace"] and got.input_size == (64, 64) and got.run_card == {"seed": 7}
+    x = np.random.default_rng(0).random((2, 64, 64, 3)).astype(np.float32)
+    np.testing.assert_allclose(np.asarray(loaded(x, training=False)), np.asarray(model(x, training=False)), atol=1e-6)
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")], "temporary files left behind"
+
+
+def test_float16_storage_halves_the_file_and_loads_as_float32(tmp_path):
+    model = tiny_builder((64, 64, 3), 6)
+    info = ModelInfo([str(i) for i in range(6)], (64, 64))
+    full = save_model(model, tmp_path / "f32.keras", info)
+    half = save_model(model, tmp_path / "f16.keras", info, weights_dtype="float16")
+    assert os.path.getsize(half) < 0.75 * os.path.getsize(full)
+    loaded, _ = load_model(half)
+    assert all(str(w.dtype) == "float32" for w in loaded.weights)
+    x = np.random.default_rng(0).random((4, 64, 64, 3)).astype(np.float32)
+    np.testing.assert_allclose(np.asarray(loaded(x, training=False)), np.asarray(model(x, training=False)), atol=2e-3)
+
+
+def test_plain_keras_file_without_metadata_loads(tmp_path):
+    model = tiny_builder((48, 48, 3), 4)
+    path = tmp_path / "plain.keras"
+    model.save(path)
+    assert read_info(path) is None
+    _, info = load_model(path)
+    assert info.class_names == ["0", "1", "2", "3"] and info.input_size == (48, 48)
+
+
+FULL_DISK_SCRIPT = """
+import resource, signal, sys
+from core.model.files import ModelInfo, save_model
+from core.errors import ModelFileError
+from tests.conftest import tiny_builder
+model = tiny_builder((64, 64, 3), 6)
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # writes past the limit fail with EFBIG, like a full disk
+resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, 20_000))
+try:
+    save_model(model, sys.argv[1], ModelInfo([str(i) for i in range(6)], (64, 64), run_card={"version": 2}))
+except ModelFileError as exc:
+    print("refused:", exc)
+    sys.exit(3)
+"""
+
+
+def test_failed_save_leaves_previous_file_intact(tmp_path):
+    """A save that runs out of space (file-size limit) must not touch the existing model."""
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    model = tiny_builder((64, 64, 3), 6)
+    info = ModelInfo([str(i) for i in range(6)], (64, 64), run_card={"version": 1})
+    path = save_model(model, tmp_path / "m.keras", info)
+    before = path.read_bytes()
+    proc = subprocess.run([sys.executable, "-c", FULL_DISK_SCRIPT, str(path)], cwd=REPO, capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 3, proc.stdout + proc.stderr
+    assert "could not save" in proc.stdout and "previous file is unchanged" in proc.stdout
+    assert path.read_bytes() == before
+    assert load_model(path)[1].run_card == {"version": 1}
+    assert [p.name for p in tmp_path.iterdir()] == ["m.keras"], "temporary files left behind"
+
+
+def test_save_into_a_read_only_target_is_a_clear_error(tmp_path, tiny_model_file):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    model, info = load_model(tiny_model_file)
+    with pytest.raises(ModelFileError, match="could not save"):
+        save_model(model, blocker / "m.keras", info)
+
+
+def test_truncated_file_is_refused(tmp_path, tiny_model_file):
+    data = tiny_model_file.read_bytes()
+    cut = tmp_path / "cut.keras"
+    cut.write_bytes(data[: len(data) // 2])
+    with pytest.raises(ModelFileError, match="damaged or truncated"):
+        load_model(cut)
+
+
+def test_garbage_and_missing_and_wrong_suffix(tmp_path):
+    junk = tmp_path / "junk.keras"
+    junk.write_bytes(b"\x00" * 100)
+    with pytest.raises(ModelFileError, match="not a valid"):
+        load_model(junk)
+    with pytest.raises(ModelFileError, match="no such model"):
+        load_model(tmp_path / "missing.keras")
+    legacy = tmp_path / "old.h5"
+    legacy.write_bytes(b"x")
+    with pytest.raises(ModelFileError, match="legacy HDF5"):
+        load_model(legacy)
+    zipped = tmp_path / "other.keras"
+    with zipfile.ZipFile(zipped, "w") as zf:
+        zf.writestr("hello.txt", "hi")
+    with pytest.raises(ModelFileError, match="not a Keras model archive"):
+        load_model(zipped)
+
+
+def test_lambda_layer_is_refused_in_safe_mode(tmp_path):
+    import keras
+
+    inp = keras.Input((8, 8, 3))
+    x = keras.layers.Lambda(lambda t: t * 2.0)(inp)
+    x = keras.layers.Flatten()(x)
+    out = keras.layers.Dense(2, activation="softmax")(x)
+    path = tmp_path / "lambda.keras"
+    keras.Model(inp, out).save(path)
+    with pytest.raises(ModelFileError, match="refused"):
+        load_model(path)
+
+
+def test_model_of_another_shape_is_refused(tmp_path):
+    import keras
+
+    inp = keras.Input((10,))
+    model = keras.Model(inp, keras.layers.Dense(3)(inp))
+    path = tmp_path / "vector.keras"
+    model.save(path)
+    with pytest.raises(ModelFileError, match="not an image classifier"):
+        load_model(path)
+
+
+def test_class_count_mismatch_is_refused(tmp_path):
+    model = tiny_builder((64, 64, 3), 3)
+    path = save_model(model, tmp_path / "m.keras", ModelInfo(["a", "b"], (64, 64)))
+    with pytest.raises(ModelFileError, match="2 class names but the model has 3"):
+        load_model(path)
+
+
+def test_save_sweeps_what_a_killed_save_left_behind(tmp_path):
+    """A save killed mid-way leaves its temporary file; the next save removes stale ones only."""
+    model = tiny_builder((64, 64, 3), 6)
+    info = ModelInfo([str(i) for i in range(6)], (64, 64))
+    target = tmp_path / "m.keras"
+    stale_file = tmp_path / ".m.keras.abc123.tmp"
+    stale_dir = tmp_path / ".save-xyz"
+    fresh_file = tmp_path / ".m.keras.live99.tmp"
+    stale_file.write_bytes(b"partial")
+    stale_dir.mkdir()
+    (stale_dir / "model.keras").write_bytes(b"partial")
+    fresh_file.write_bytes(b"a save in progress")
+    old = 10_000.0
+    os.utime(stale_file, (old, old))
+    os.utime(stale_dir, (old, old))
+    save_model(model, target, info)
+    assert not stale_file.exists() and not stale_dir.exists()
+    assert fresh_file.exists(), "a recent temporary file may belong to a save in progress"
+    assert load_model(target)[1].class_names == info.class_names
