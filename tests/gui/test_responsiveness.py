@@ -71,8 +71,8 @@ def test_closing_during_training_stops_it_waits_and_keeps_the_model(make_window,
     tab.max_per_class.setValue(20)
     assert tab.start_training()
     wait_for(qtbot, lambda: tab.epochs_seen >= 1, timeout=60_000)
-    out = tab._job.out
-    threads = [win.worker_thread, tab.thread]
+    out = tab.controller.job.out
+    threads = [win.worker_thread, tab.worker_thread]
     close_window(qtbot, win)
     assert win.closed_cleanly and not win.isVisible()
     assert all(t.isFinished() for t in threads)

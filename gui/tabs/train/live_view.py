@@ -1,0 +1,170 @@
+"""The Train tab's live view: progress, images/s and ETA, the loss and accuracy curves, and the validation strip.
+
+It only shows what the controller hands it (``show_loading``, ``show_started``,
+``show_curves``, ``show_progress`` …); the curves come from one
+:class:`~gui.tabs.train.history.CurveHistory`.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QVBoxLayout, QWidget
+
+from gui.tabs.train.history import CurveHistory
+from gui.widgets import BAD, GOOD, ImageStrip, MessageBanner, big_font
+
+pg.setConfigOptions(antialias=True, background="w", foreground="#222")
+
+# The three series each plot draws, in legend order: (name, colour, line width, marker).
+SERIES = (("train (batch)", "#9fb3c8", 1, None), ("train (epoch)", "#1565c0", 3, "o"), ("validation", "#e65100", 3, "s"))
+STRIP_THUMB = 64
+
+
+def format_eta(seconds: float | None) -> str:
+    """``m:ss`` or ``h:mm:ss``; a dash when there is no estimate yet."""
+    if seconds is None or not math.isfinite(seconds) or seconds < 0:
+        return "–"
+    seconds = int(round(seconds))
+    h, rem = divmod(seconds, 3600)
+    m, s = divmod(rem, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+class CurvePlot(pg.PlotWidget):
+    """Per-batch training values (thin) plus per-epoch train and validation values (thick, markers).
+
+    No legend inside the plot: a legend there covered the accuracy curve where it
+    ends, top right.  :func:`legend_html` names the series once, above both plots.
+    """
+
+    def __init__(self, title: str, ylabel: str):
+        super().__init__()
+        self.setTitle(f"<span style='font-size:16pt'>{title}</span>")
+        self.setLabel("bottom", "epoch")
+        self.setLabel("left", ylabel)
+        self.showGrid(x=True, y=True, alpha=0.25)
+        self.batch, self.epoch_train, self.epoch_val = (
+            self.plot(pen=pg.mkPen(colour, width=width), symbol=marker, symbolSize=9, symbolBrush=colour)
+            for _, colour, width, marker in SERIES)
+        self.setMinimumHeight(200)
+
+    def show_metric(self, history: CurveHistory, metric: str) -> None:
+        for item, curve in ((self.batch, history.batch), (self.epoch_train, history.epoch),
+                            (self.epoch_val, history.validation)):
+            item.setData(curve.x, curve.values(metric))
+
+
+def legend_html() -> str:
+    """The series' names in their colours, with their line and marker, for a label beside the plots."""
+    marks = {None: "", "o": "●", "s": "■"}
+    parts = [f"<span style='color:{colour}; font-weight:bold'>━{marks[marker]}━</span>&nbsp;{name}"
+             for name, colour, _, marker in SERIES]
+    return "&nbsp;&nbsp;&nbsp;&nbsp;".join(parts)
+
+
+class LiveView(QWidget):
+    """Top of the Train tab: messages, progress, the curves and the network's guesses on fixed validation images."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.banner = MessageBanner()
+        self.progress = QProgressBar()
+        self.progress.setTextVisible(True)
+        self.progress.setFormat("idle")
+        self.progress.setMinimumHeight(30)
+        self.epoch_label = QLabel("Epoch – · batch –")
+        self.rate_label = QLabel("– images/s · ETA –")
+        self.epoch_label.setFont(big_font(self, 20, bold=True))
+        self.rate_label.setFont(big_font(self, 20))
+        self.legend = QLabel(legend_html())
+        self.legend.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.legend.setFont(big_font(self, 15))
+        self.loss_plot = CurvePlot("Loss", "cross-entropy")
+        self.acc_plot = CurvePlot("Accuracy", "accuracy")
+        self.acc_plot.setYRange(0, 1.02)
+        self.strip_title = QLabel("Validation images: the network's guess after each epoch")
+        self.strip_title.setFont(big_font(self, 15, bold=True))
+        self.strip = ImageStrip(STRIP_THUMB)
+        self.strip.empty_text = "Validation images appear here when training starts"
+        # The curves and the strip need about 420 px; without a floor for the strip a short window put
+        # its title on the plots' x axis.
+        self.strip.setMinimumHeight(STRIP_THUMB + 34)
+        self._lay_out()
+
+    def _lay_out(self) -> None:
+        status_row = QHBoxLayout()
+        status_row.addWidget(self.epoch_label)
+        status_row.addStretch(1)
+        status_row.addWidget(self.rate_label)
+        plots = QHBoxLayout()
+        plots.addWidget(self.loss_plot)
+        plots.addWidget(self.acc_plot)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(self.banner)
+        lay.addWidget(self.progress)
+        lay.addLayout(status_row)
+        lay.addWidget(self.legend)
+        lay.addLayout(plots, 1)
+        lay.addWidget(self.strip_title)
+        lay.addWidget(self.strip)
+
+    # -- intents -----------------------------------------------------------------------------
+    def show_error(self, text: str) -> None:
+        self.banner.show_message(text, kind="error")
+
+    def show_loading(self) -> None:
+        """A new run: clear the last one's figures and show a busy bar while the data loads."""
+        self.banner.hide()
+        self.strip.set_items([], [])
+        self.progress.setRange(0, 0)
+        self.progress.setFormat("loading data…")
+        self.epoch_label.setText("Loading data…")
+        self.rate_label.setText("– images/s · ETA –")
+
+    def show_started(self, epochs: int, steps_per_epoch: int) -> None:
+        self.progress.setRange(0, max(1, epochs * steps_per_epoch))
+        self.progress.setValue(0)
+        self.progress.setFormat("%p %")
+        self.epoch_label.setText(f"Epoch 1 / {epochs} · batch 0 / {steps_per_epoch}")
+
+    def show_strip(self, images, true_labels, class_names) -> None:
+        """The fixed validation images, before the network has guessed."""
+        self.strip.set_items(list(images), [f"{class_names[t]} → ?" for t in true_labels])
+
+    def show_guesses(self, true_labels, predicted, class_names) -> None:
+        """The network's guess for each strip image, green when right and red when wrong."""
+        pairs = list(zip(true_labels, predicted, strict=True))
+        self.strip.set_captions([f"{class_names[t]} → {class_names[p]}" for t, p in pairs],
+                                [GOOD if t == p else BAD for t, p in pairs])
+
+    def show_curves(self, history: CurveHistory) -> None:
+        self.loss_plot.show_metric(history, "loss")
+        self.acc_plot.show_metric(history, "accuracy")
+
+    def show_progress(self, p, paused: bool) -> None:
+        """Where a running training is (a BatchProgress): the bar, epoch and batch, images/s and ETA."""
+        self.progress.setRange(0, p.epochs * p.batches)
+        self.progress.setValue((p.epoch - 1) * p.batches + p.batch)
+        self.epoch_label.setText(f"Epoch {p.epoch} / {p.epochs} · batch {p.batch} / {p.batches}"
+                                 + (" · paused" if paused else ""))
+        self.rate_label.setText(f"{p.images_per_second:.0f} images/s · ETA {format_eta(p.eta_seconds)}")
+
+    def show_paused(self, paused: bool) -> None:
+        if paused:
+            self.epoch_label.setText(self.epoch_label.text() + " · paused")
+
+    def show_not_trained(self) -> None:
+        self.progress.setRange(0, 100)
+        self.progress.setValue(0)
+        self.progress.setFormat("not trained")
+        self.epoch_label.setText("Not trained")
+
+    def show_done(self, stopped: bool, epochs: int, seconds: float) -> None:
+        self.progress.setRange(0, 100)
+        self.progress.setValue(100)
+        self.progress.setFormat("stopped" if stopped else "done")
+        self.epoch_label.setText(f"{'Stopped' if stopped else 'Done'} after {epochs} epoch(s) in {format_eta(seconds)}")

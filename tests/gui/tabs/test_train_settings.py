@@ -1,0 +1,106 @@
+"""The Train tab's settings panel, offscreen: presets fill the fields, fine-tuning uses the finetune preset,
+edits switch to Custom, and the fields survive a save and restore."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from PySide6.QtCore import QSettings
+
+from core.training.presets import PRESETS, settings_for
+from gui.tabs.train.settings_panel import SettingsPanel
+
+
+@pytest.fixture
+def panel(qtbot):
+    p = SettingsPanel()
+    qtbot.addWidget(p)
+    return p
+
+
+def _choose(panel, preset):
+    panel.preset_combo.setCurrentIndex(panel.preset_combo.findData(preset))
+
+
+def test_the_list_offers_every_preset_but_the_fine_tune_button_s(panel):
+    keys = [panel.preset_combo.itemData(i) for i in range(panel.preset_combo.count())]
+    assert keys == [k for k in PRESETS if k != "finetune"] + ["custom"]
+    assert panel.preset_combo.currentData() == "quick"
+    quick = panel.preset_combo.itemText(0)
+    assert "~3" not in quick and "min" in quick  # an honest time, measured in docs/model.md
+
+
+@pytest.mark.parametrize("preset", [k for k in PRESETS if k != "finetune"])
+def test_choosing_a_preset_fills_the_fields_and_keeps_its_hidden_settings(panel, preset):
+    _choose(panel, "custom" if preset == "quick" else "quick")
+    _choose(panel, preset)
+    want = settings_for(preset)
+    assert panel.epochs.value() == want.epochs and panel.batch_size.value() == want.batch_size
+    assert panel.learning_rate.value() == pytest.approx(want.learning_rate)
+    assert panel.augment.isChecked() == want.augment and panel.val_split.value() == pytest.approx(want.val_split)
+    got = panel.train_settings()
+    assert got.preset == preset
+    for f in ("schedule", "init", "bn_momentum", "zero_gamma", "val_per_class", "restore_best"):
+        assert getattr(got, f) == getattr(want, f), f
+
+
+def test_editing_a_field_switches_to_custom_which_trains_with_the_standard_hidden_settings(panel):
+    _choose(panel, "notebook")
+    panel.epochs.setValue(7)
+    assert panel.preset_combo.currentData() == "custom" and panel.epochs.value() == 7
+    got, standard = panel.train_settings(), settings_for("standard")
+    assert got.epochs == 7 and got.init == standard.init and got.schedule == standard.schedule
+
+
+@pytest.mark.parametrize(("epochs", "batch", "want_epochs", "want_batch"), [(12, 32, 5, 16), (3, 8, 3, 8)])
+def test_fine_tuning_uses_the_finetune_preset_capped_by_the_fields(panel, epochs, batch, want_epochs, want_batch):
+    panel.epochs.setValue(epochs)
+    panel.batch_size.setValue(batch)
+    panel.seed.setValue(42)
+    panel.learning_rate.setValue(0.5)  # the preset's own learning rate wins: the fields are for training anew
+    got = panel.finetune_settings()
+    want = settings_for("finetune", epochs=want_epochs, batch_size=want_batch, seed=42, device="cpu")
+    assert dataclasses.asdict(got) == dataclasses.asdict(want)
+    assert got.preset == "finetune" and got.learning_rate == PRESETS["finetune"]["learning_rate"]
+
+
+def test_the_fields_survive_save_and_restore(qtbot, panel, tmp_path):
+    s = QSettings(str(tmp_path / "app.ini"), QSettings.Format.IniFormat)
+    panel.epochs.setValue(9)
+    panel.augment.setChecked(True)
+    panel.seed.setValue(5)
+    panel.max_per_class.setValue(30)
+    panel.dataset_combo.setCurrentIndex(panel.dataset_combo.findData("collected"))
+    panel.custom_folder = str(tmp_path)
+    panel.save_settings(s)
+    s.sync()
+    again = SettingsPanel()
+    qtbot.addWidget(again)
+    again.restore_settings(QSettings(str(tmp_path / "app.ini"), QSettings.Format.IniFormat))
+    assert again.preset_combo.currentData() == "custom" and again.epochs.value() == 9 and again.augment.isChecked()
+    assert again.seed.value() == 5 and again.max_per_class.value() == 30 and again.custom_folder == str(tmp_path)
+    assert again.dataset_combo.currentData() == "collected" and again.dataset_path.text().endswith("collected")
+
+
+def test_a_saved_preset_comes_back_with_its_own_values(qtbot, panel, tmp_path):
+    s = QSettings(str(tmp_path / "app.ini"), QSettings.Format.IniFormat)
+    _choose(panel, "notebook")
+    panel.save_settings(s)
+    s.setValue("train/epochs", 99)  # ignored: a preset's fields come from the preset
+    again = SettingsPanel()
+    qtbot.addWidget(again)
+    again.restore_settings(s)
+    assert again.preset_combo.currentData() == "notebook" and again.epochs.value() == settings_for("notebook").epochs
+
+
+def test_running_locks_the_fields_and_swaps_the_buttons(panel):
+    panel.set_running(True)
+    assert not panel.start_button.isEnabled() and not panel.finetune_button.isEnabled()
+    assert panel.pause_button.isEnabled() and panel.stop_button.isEnabled() and not panel.epochs.isEnabled()
+    panel.show_paused(True)
+    assert panel.pause_button.text() == "Resume"
+    panel.show_stopping()
+    assert not panel.stop_button.isEnabled() and not panel.pause_button.isEnabled()
+    panel.set_running(False)
+    assert panel.start_button.isEnabled() and panel.epochs.isEnabled() and panel.pause_button.text() == "Pause"
