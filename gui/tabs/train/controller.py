@@ -11,7 +11,6 @@ instead of per signal.
 
 from __future__ import annotations
 
-import logging
 import time
 from pathlib import Path
 
@@ -22,8 +21,6 @@ from core.training.process import TrainJob
 from gui.tabs.train.history import CurveHistory
 from gui.threads import start_worker, stop_thread
 from gui.workers.training import TrainWorker
-
-log = logging.getLogger(__name__)
 
 REDRAW_MS = 100
 

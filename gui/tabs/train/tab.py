@@ -65,9 +65,8 @@ class TrainTab(QWidget):
         p, lv, r = self.panel, self.live, self.results
         self.dataset_combo, self.preset_combo, self.device_combo = p.dataset_combo, p.preset_combo, p.device_combo
         self.epochs, self.batch_size, self.learning_rate = p.epochs, p.batch_size, p.learning_rate
-        self.augment, self.val_split, self.seed, self.max_per_class = p.augment, p.val_split, p.seed, p.max_per_class
+        self.augment, self.seed, self.max_per_class = p.augment, p.seed, p.max_per_class
         self.start_button, self.pause_button, self.stop_button = p.start_button, p.pause_button, p.stop_button
-        self.finetune_button = p.finetune_button
         self.banner, self.progress, self.epoch_label, self.rate_label = lv.banner, lv.progress, lv.epoch_label, lv.rate_label
         self.loss_plot, self.acc_plot, self.strip = lv.loss_plot, lv.acc_plot, lv.strip
         self.bottom_tabs, self.log_view, self.test_label = r, r.log_view, r.test_label
@@ -98,20 +97,11 @@ class TrainTab(QWidget):
     def start_finetune(self) -> bool:
         return self.controller.start_finetune()
 
-    def run_job(self, job) -> bool:
-        return self.controller.run_job(job)
-
-    def toggle_pause(self) -> None:
-        self.controller.toggle_pause()
-
     def stop_training(self) -> None:
         self.controller.stop_training()
 
     def save_model_as(self, dst) -> Path | None:
         return self.controller.save_model_as(dst)
-
-    def train_settings(self):
-        return self.panel.train_settings()
 
     def set_devices(self, devices) -> None:
         self.panel.set_devices(devices)
@@ -156,6 +146,11 @@ class TrainTab(QWidget):
     @property
     def batches_seen(self) -> int:
         return self.controller.history.batches_seen
+
+    @property
+    def worker(self):
+        """The training worker (None before the first run); its ``process`` is the running child."""
+        return self.controller.worker
 
     @property
     def worker_thread(self):

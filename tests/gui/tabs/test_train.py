@@ -57,9 +57,9 @@ def test_short_training_updates_curves_and_progress_and_stop_ends_it(train_windo
     # The fixed validation strip shows the network's guesses after each epoch.
     assert len(tab.strip.items) == 12 and all("→" in cap and "?" not in cap for _, cap, _ in tab.strip.items)
     # Pause holds it; resume continues.
-    tab.toggle_pause()
+    tab.controller.toggle_pause()
     assert "paused" in tab.epoch_label.text() and tab.pause_button.text() == "Resume"
-    tab.toggle_pause()
+    tab.controller.toggle_pause()
     assert tab.pause_button.text() == "Pause" and not tab.controller.paused
     tab.stop_training()
     wait_for(qtbot, lambda: not tab.running, timeout=60_000)
@@ -157,5 +157,5 @@ def test_presets_fill_the_settings(train_window):
     tab.preset_combo.setCurrentIndex(tab.preset_combo.findData("notebook"))
     nb = settings_for("notebook")
     assert tab.epochs.value() == nb.epochs and tab.augment.isChecked() == nb.augment
-    st = tab.train_settings()
+    st = tab.panel.train_settings()
     assert st.init == "glorot" and st.bn_momentum == 0.99  # the preset's hidden settings come along

@@ -88,11 +88,11 @@ def test_a_run_goes_idle_running_ended_and_refuses_a_second_start(tab, qtbot, tm
     (tmp_path / "empty").mkdir()
     job = TrainJob(str(tmp_path / "empty"), settings_for("quick", epochs=1), tmp_path / "out.keras")
     assert not tab.busy() and tab.start_button.isEnabled()
-    assert tab.run_job(job)
+    assert tab.controller.run_job(job)
     assert tab.busy() and states == [True] and tab.controller.job is job
     assert not tab.start_button.isEnabled() and not tab.epochs.isEnabled() and tab.stop_button.isEnabled()
     assert tab.progress.format() == "loading data…" and tab.bottom_tabs.currentIndex() == 0
-    assert not tab.run_job(job) and not tab.start_training()  # one run at a time
+    assert not tab.controller.run_job(job) and not tab.start_training()  # one run at a time
     assert tab.worker_thread is not None and tab.worker_thread.isRunning()
     wait_for(qtbot, lambda: not tab.busy(), timeout=120_000)
     assert states == [True, False] and tab.outcome is None
