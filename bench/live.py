@@ -7,7 +7,7 @@ provides it, else the same ``QImage(...).copy()`` here), offscreen.
 
 Phases, in order: no training, training running, no training again.  The
 training is the quick preset on SIGNS in the app's training child process
-(``core.training.process``, started the way the Train tab starts it);
+(``core.training.process.TrainProcess``, the class the Train tab's worker uses);
 ``--training thread`` runs a ``TrainingSession`` on a thread of this process
 instead (how the app ran it before training moved to a child process).  ``--before`` uses the inference path as it
 was before issue #5 (variable weights, full-frame colour conversion) and the
@@ -99,47 +99,38 @@ def training_on_thread(step, seconds: float, before: bool) -> dict:
 
 def training_in_child_process(step, seconds: float, folder: Path, before: bool) -> dict:
     """Measure ``step`` while the app's training child process (core.training.process) trains on SIGNS."""
-    import multiprocessing as mp
-
     from bench.common import data_dir
     from core.training.presets import settings_for
-    from core.training.process import TrainJob, run_child
+    from core.training.process import MessageKind, TrainJob, TrainProcess
 
     over = dict(epochs=1000)
     if before:
         over.update(precision="float32", fused_batchnorm=False, fused_optimizer=False)
     job = TrainJob(str(data_dir()), settings_for("quick", **over), folder / "live-training.keras", title="bench")
-    ctx = mp.get_context("spawn")
-    events_r, events_w = ctx.Pipe(duplex=False)
-    control_r, control_w = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=run_child, args=(job, events_w, control_r), name="bench-training", daemon=True)
-    proc.start()
-    events_w.close()
     ips: list[float] = []
     batches = 0
 
-    def drain(timeout: float = 0.0) -> None:
+    def drain(proc: TrainProcess, timeout: float = 0.0) -> None:
         nonlocal batches
-        while events_r.poll(timeout):
-            kind, payload = events_r.recv()
-            if kind == "batch":
+        while proc.poll(timeout):
+            event = proc.next_event()
+            if event.kind is MessageKind.BATCH:
                 batches += 1
-                ips.append(payload.images_per_second)
-            elif kind in ("error", "finish"):
-                raise RuntimeError(f"training child ended early: {payload}")
+                ips.append(event.payload.images_per_second)
+            elif event.kind in (MessageKind.ERROR, MessageKind.FINISH):
+                raise RuntimeError(f"training child ended early: {event.payload}")
             timeout = 0.0
 
-    try:
-        deadline = time.perf_counter() + 300
-        while batches < 3 and time.perf_counter() < deadline:
-            drain(1.0)
-        result = measure(lambda: (step(), drain()), seconds)
-        result["training_images_per_second"] = round(ips[-1], 1) if ips else None
-    finally:
-        control_w.send("stop")
-        proc.join(60)
-        if proc.is_alive():
-            proc.kill()
+    with TrainProcess(name="bench-training") as proc:
+        proc.start(job)
+        try:
+            deadline = time.perf_counter() + 300
+            while batches < 3 and time.perf_counter() < deadline:
+                drain(proc, 1.0)
+            result = measure(lambda: (step(), drain(proc)), seconds)
+            result["training_images_per_second"] = round(ips[-1], 1) if ips else None
+        finally:
+            proc.stop()
     return result
 
 

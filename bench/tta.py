@@ -55,7 +55,7 @@ def main(argv=None) -> None:
             clf = holder.get("clf")
             if clf is None or clf.model is not session.model:
                 clf = holder["clf"] = Classifier(session.model, ModelInfo(list(ds.class_names), ds.image_size))
-            probs = np.concatenate([clf.probabilities(ds.test.x[i : i + 128]) for i in range(0, len(ds.test), 128)])
+            probs = clf.probabilities_in_batches(ds.test.x)
             acc = float(np.mean(probs.argmax(1) == ds.test.y))
             excluded += time.perf_counter() - t
             wall = t - t0 - (excluded - (time.perf_counter() - t))

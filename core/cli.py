@@ -51,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--val-split", type=float)
     t.add_argument("--seed", type=int)
     t.add_argument("--device", help="cpu or gpu:N (default: cpu)")
-    t.add_argument("--size", type=int, default=64, help="model input side in pixels (default: 64)")
+    t.add_argument("--size", type=int, help="model input side in pixels (default: 64, or the --init-model's)")
     t.add_argument("--init-model", help="fine-tune from this .keras model instead of training from scratch")
     t.add_argument("--out", "-o", default="model.keras", help="where to write the model (default: model.keras)")
 
@@ -89,8 +89,8 @@ def _resolve_model(arg: str | None) -> Path:
 
 
 def cmd_train(args) -> int:
-    from core.data.datasets import load_dataset
     from core.paths import resolve_data
+    from core.training.data import load_training_data
     from core.training.presets import settings_for
     from core.training.session import TrainingSession
 
@@ -100,7 +100,8 @@ def cmd_train(args) -> int:
     }.items() if v is not None}
     settings = settings_for(args.preset, **overrides)
     src = resolve_data(args.data)
-    ds = load_dataset(src, (args.size, args.size), val_split=settings.val_split, seed=settings.seed)
+    size, classes = _fine_tune_shape(args.init_model, args.size)
+    ds = load_training_data(src, settings, image_size=size, classes=classes)
     print(ds.describe(), flush=True)
     for _path, reason in ds.skipped[:10]:
         print(f"  skipped: {reason}", file=sys.stderr)
@@ -122,6 +123,22 @@ def cmd_train(args) -> int:
     return 0 if result.status == "completed" else EXIT_ERROR
 
 
+def _fine_tune_shape(init_model: str | None, size: int | None) -> tuple[tuple[int, int], list[str] | None]:
+    """The input size and the classes to read: the initial model's when fine-tuning, else ``--size`` (64).
+
+    Fine-tuning reads a class-folder tree as the model's classes (other folders are
+    ignored, missing ones are classes without new samples), at the model's size.
+    """
+    if not init_model:
+        return (size or 64, size or 64), None
+    from core.model.files import read_info
+
+    info = read_info(Path(init_model).expanduser())  # a missing or damaged file: its one-line error, now
+    if info is None:  # a plain Keras file: the session says what it lacks
+        return (size or 64, size or 64), None
+    return (tuple(info.input_size) if size is None else (size, size)), list(info.class_names)
+
+
 def _check_writable(folder: Path) -> None:
     """Fail before a long training, not after it, when the model cannot be saved there."""
     from core.paths import write_problem
@@ -132,12 +149,11 @@ def _check_writable(folder: Path) -> None:
 
 
 def cmd_evaluate(args) -> int:
-    import numpy as np
-
     from core.data.datasets import Split, load_dataset
     from core.inference.classifier import Classifier
     from core.paths import resolve_data
     from core.training.metrics import classification_report, format_report
+    from core.training.mistakes import misclassified, save_error_gallery
 
     clf = Classifier.load(_resolve_model(args.model))
     src = resolve_data(args.data)
@@ -153,7 +169,7 @@ def cmd_evaluate(args) -> int:
     split = Split.concat([ds.train, ds.val, ds.test]) if args.split == "all" else ds.split(args.split)
     if len(split) == 0:
         raise HandSignError(f"{src}: the {args.split!r} split has no images; try --split all")
-    probs = np.concatenate([clf.probabilities(split.x[i : i + 128]) for i in range(0, len(split), 128)])
+    probs = clf.probabilities_in_batches(split.x)
     report = classification_report(probs, split.y, clf.class_names)
     report["model"] = str(clf.path)
     report["data"] = str(src)
@@ -161,17 +177,14 @@ def cmd_evaluate(args) -> int:
     report["ignored_classes"] = ds.ignored_classes
     report["skipped_files"] = [p for p, _ in ds.skipped]
     pred = probs.argmax(axis=1)
-    wrong = np.flatnonzero(pred != split.y)
+    wrong = misclassified(split.x, split.y, pred, clf.class_names)
     report["misclassified"] = [
-        {"file": split.files[i] if split.files else str(i), "true": clf.class_names[split.y[i]],
-         "predicted": clf.class_names[pred[i]], "confidence": round(float(probs[i, pred[i]]), 6)}
-        for i in wrong
+        {"file": split.files[i] if split.files else str(i), "true": true, "predicted": predicted,
+         "confidence": round(float(probs[i, pred[i]]), 6)}
+        for i, true, predicted in zip(wrong.indices, wrong.true, wrong.predicted, strict=True)
     ]
     if args.errors_png:
-        from core.training.mistakes import save_error_gallery
-
-        save_error_gallery(split.x[wrong], [clf.class_names[split.y[i]] for i in wrong],
-                           [clf.class_names[pred[i]] for i in wrong], args.errors_png)
+        save_error_gallery(wrong.images, wrong.true, wrong.predicted, args.errors_png)
     if args.json:
         print(json.dumps(report))
     else:

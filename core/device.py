@@ -1,8 +1,9 @@
 """Compute devices: list them, and run code on the chosen one.
 
 Device strings are ``"cpu"`` or ``"gpu:N"``.  Works for the TensorFlow and the
-JAX Keras backends.  TensorFlow's thread pools must be set before it
-initialises, so ``configure_threads`` is called by entry points first thing.
+JAX Keras backends.  Settings TensorFlow reads only at start-up (its log
+level, Keras's folder) are set by :func:`quiet_tensorflow`, which entry points
+call before anything imports TensorFlow.
 """
 
 from __future__ import annotations

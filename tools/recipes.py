@@ -100,7 +100,7 @@ def evaluate_splits(model_path: Path, evals: dict[str, Split]) -> dict[str, floa
     for name, split in evals.items():
         if not len(split):
             continue
-        probs = np.concatenate([clf.probabilities(split.x[i : i + 128]) for i in range(0, len(split), 128)])
+        probs = clf.probabilities_in_batches(split.x)
         scores[name] = round(classification_report(probs, split.y, clf.class_names)["accuracy"], 4)
     return scores
 

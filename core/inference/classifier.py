@@ -4,7 +4,8 @@
 thread makes its own).  ``classify_frame`` is the per-frame path: a compiled
 forward pass at batch 1 with ``training=False`` (``model.predict`` costs far
 more per call); for a loaded model that is TensorFlow Lite's XNNPACK kernels
-on the folded graph (``core.inference.fast.lite_forward``).  ``classify_batch`` runs many images at once.
+on the folded graph (``core.inference.fast.lite_forward``).  ``classify_batch`` runs many images at once,
+and ``probabilities_in_batches`` scores a whole split of model-size images.
 """
 
 from __future__ import annotations
@@ -115,6 +116,13 @@ class Classifier:
         """uint8 ``(N, H, W, 3)`` at the model's input size -> probabilities ``(N, classes)``."""
         return self._forward(scale(batch_uint8))
 
+    def probabilities_in_batches(self, images_uint8: np.ndarray, batch_size: int = 128) -> np.ndarray:
+        """Like :meth:`probabilities` for any number of images, ``batch_size`` at a time (bounded memory)."""
+        if len(images_uint8) == 0:
+            return np.zeros((0, len(self.class_names)), np.float32)
+        return np.concatenate([self.probabilities(images_uint8[i : i + batch_size])
+                               for i in range(0, len(images_uint8), batch_size)])
+
     def prepare(self, image: np.ndarray, region: Region | None = None, *, bgr: bool = False) -> np.ndarray:
         """The model input as the network sees it (uint8, model size), before scaling."""
         return prepare(image, self.input_size, region=region, bgr=bgr)
@@ -127,14 +135,10 @@ class Classifier:
 
     def classify_batch(self, images, *, batch_size: int = 64, bgr: bool = False) -> list[Prediction]:
         """Classify a list of images of any size (each centre-cropped)."""
-        prepared = np.stack([self.prepare(im, bgr=bgr) for im in images]) if len(images) else None
-        out: list[Prediction] = []
-        if prepared is None:
-            return out
-        for start in range(0, len(prepared), batch_size):
-            probs = self.probabilities(prepared[start : start + batch_size])
-            out += [Prediction(p, self.class_names) for p in probs]
-        return out
+        if not len(images):
+            return []
+        prepared = np.stack([self.prepare(im, bgr=bgr) for im in images])
+        return [Prediction(p, self.class_names) for p in self.probabilities_in_batches(prepared, batch_size)]
 
     def classify_file(self, path: str | os.PathLike) -> Prediction:
         from core.images import read_image

@@ -130,9 +130,8 @@ def fuse_adam(optimizer) -> bool:
 
     Keras 3 updates each variable with separate ops (m, v, sqrt, divide,
     subtract), each a pass over ResNet-50's 23.5 M weights; TensorFlow's fused
-    kernel makes one.  Measured here: 40.6 -> 15.4 ms per update of all
-    ResNet-50 weights, against a training step of about 190 ms at batch 16
-    (bench/train.py).  The kernel
+    kernel makes one, a good share of a training step faster (measured by
+    bench/train.py; numbers in bench/README.md).  The kernel
     computes Keras's formula (``lr * sqrt(1 - b2^t) / (1 - b1^t) * m /
     (sqrt(v) + epsilon)``, tested against it).  TensorFlow only; not with
     AMSGrad, weight decay, EMA or gradient accumulation (returns False and
@@ -205,9 +204,9 @@ def _policy_name(layer) -> str:
 def resolve_precision(precision: str = "auto", device: str = "cpu") -> str:
     """``"auto"`` -> ``"mixed_bfloat16"`` on a TensorFlow CPU with bfloat16 units, else ``"float32"``.
 
-    bench/levers.py measured mixed_bfloat16 + fused BatchNorm at about 1.5x the
-    float32 training rate on an AVX512-BF16 CPU, with the same test accuracy
-    (bench/README.md).  GPUs keep float32 here: not measured.
+    bench/levers.py measured mixed_bfloat16 + fused BatchNorm clearly faster than
+    float32 training on an AVX512-BF16 CPU, with the same test accuracy (numbers
+    in bench/README.md).  GPUs keep float32 here: not measured.
     """
     if precision != "auto":
         if precision not in PRECISIONS:

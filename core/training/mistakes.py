@@ -1,14 +1,44 @@
-"""A contact sheet of misclassified images with their true and predicted labels."""
+"""Misclassified images: which ones a model got wrong, and a contact sheet of them.
+
+:func:`misclassified` is shared by the training outcome (the Train tab's
+gallery) and ``handsign evaluate``; :func:`save_error_gallery` draws them.
+"""
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 
+@dataclass
+class Mistakes:
+    """The misclassified images of a split, in split order."""
+
+    indices: np.ndarray  # positions in the split
+    images: np.ndarray  # uint8 (n, H, W, 3)
+    true: list[str]  # true class names
+    predicted: list[str]  # predicted class names
+
+
+def misclassified(images: np.ndarray, labels: np.ndarray, predictions: np.ndarray | None,
+                  class_names: list[str]) -> Mistakes:
+    """The images whose predicted class (``predictions``, class indices) differs from ``labels``.
+
+    ``predictions`` None (nothing was scored): no mistakes, an empty image array of the split's shape.
+    """
+    if predictions is None:
+        wrong = np.zeros(0, np.int64)
+    else:
+        wrong = np.flatnonzero(np.asarray(predictions) != np.asarray(labels))
+    return Mistakes(wrong, images[wrong], [class_names[int(labels[i])] for i in wrong],
+                    [class_names[int(predictions[i])] for i in wrong])
+
+
 def save_error_gallery(images: np.ndarray, true: list[str], predicted: list[str], path: str | Path, *, cols: int = 8, cell: int = 128) -> Path:
+    """A PNG grid of ``images``, each labelled with its true and predicted class; returns ``path``."""
     from PIL import Image, ImageDraw, ImageFont
 
     path = Path(path)

@@ -1,12 +1,26 @@
-"""Named training settings.
+"""Named training settings: the starting points of ``handsign train --preset`` and the Train tab.
 
-* ``quick``: the classroom demo: under 3 minutes on a 2-core CPU, visibly
-  learning (0.967-0.975 SIGNS test accuracy over seeds 0-3, mean 0.973; about
-  1 min 42 s of training, 129-138 s end to end through the CLI).
-* ``standard``: a sensible default for a new dataset.
-* ``notebook``: the notebook's own run (2 epochs, batch 32, Adam 1e-3, He init
-  swapped for nothing else; BatchNorm momentum 0.99 as in Keras 2) to show its
-  BatchNorm lag.
+* ``quick``: the classroom demo: a few minutes on a 2-core CPU, visibly learning.
+  It trains on most of the validation split (``val_per_class``) and keeps the
+  last epoch.
+* ``standard``: a sensible default for a new dataset (augmented, cosine decay).
+* ``ship``: the recipe of the model the app ships: longer, studio augmentation,
+  weights saved as float16.
+* ``finetune``: a few gentle epochs from a trained model (``--init-model``) on a
+  few collected samples: the app's "Fine-tune on my samples" and
+  ``handsign train --preset finetune --init-model M --data DIR``.  A class-folder
+  tree with a class of fewer than ``min_class_images_for_test`` images gets no
+  test split, so every sample is learnt from (15 % of each class still
+  validates).
+* ``notebook``: the notebook's own run (2 epochs, batch 32, constant Adam 1e-3,
+  no validation split) with its initialisation: Keras's ``glorot_uniform``
+  kernels (``init="glorot"``, the initializer the notebook's layers name, not
+  He) and Keras 2's BatchNorm momentum 0.99, to show its BatchNorm lag.
+
+Every preset except ``notebook`` starts each residual block as its shortcut
+(``zero_gamma``).  What each preset scores and how long it takes, and what
+zero-gamma was worth, are measured in docs/model.md ("Quick preset",
+"Standard preset: zero-gamma too", "Recipe").
 """
 
 from __future__ import annotations
@@ -14,33 +28,25 @@ from __future__ import annotations
 import dataclasses
 
 from core.errors import HandSignError
-from core.training.session import TrainSettings
+from core.training.settings import TrainSettings
 
 PRESETS: dict[str, dict] = {
-    # Measured on this 2-core CPU on SIGNS (docs/model.md, "Quick preset"): 12 epochs of batch 16, Adam
-    # 2e-3 with cosine decay, on 1,020 images (the given 864 plus all but 10 per class of the 216
-    # validation images), residual blocks starting as their shortcuts (zero_gamma), keeping the last
-    # epoch: test accuracy 0.975 / 0.967 / 0.975 / 0.975 for seeds 0-3 (mean 0.973), 101-104 s of training,
-    # 129-138 s end to end through the CLI (docs/model.md).
     "quick": dict(epochs=12, batch_size=16, learning_rate=2e-3, schedule="cosine", augment=False, val_split=0.15,
                   val_per_class=10, restore_best=False, zero_gamma=True),
-    # zero_gamma: SIGNS test 0.975 / 0.975 for seeds 0 / 1 against 0.942 / 0.958 without (docs/model.md).
     "standard": dict(epochs=30, batch_size=32, learning_rate=1e-3, schedule="cosine", augment=True, val_split=0.15,
                      zero_gamma=True),
-    # zero_gamma: SIGNS test over seeds 0-2 went from 1.000 / 0.983 / 0.967 to 1.000 / 1.000 / 0.992 (docs/model.md),
-    # and stage 1 learns the same in bfloat16, float32 and under JAX.
     "ship": dict(epochs=40, batch_size=32, learning_rate=1e-3, schedule="cosine", augment=True,
                  augment_level="studio", val_split=0.15, weights_dtype="float16", zero_gamma=True),
-    # Fine-tuning a trained model on a few collected samples (the app's "Fine-tune on my samples" and
-    # `handsign train --preset finetune --init-model M --data DIR`): the settings the app's button used.
+    # The settings the app's fine-tune button used, plus: a handful of samples per class is all training data.
     "finetune": dict(epochs=5, batch_size=16, learning_rate=1e-4, schedule="cosine", augment=False, val_split=0.15,
-                     val_per_class=0, restore_best=False, zero_gamma=True),
+                     val_per_class=0, restore_best=False, zero_gamma=True, min_class_images_for_test=20),
     "notebook": dict(epochs=2, batch_size=32, learning_rate=1e-3, schedule="constant", augment=False, val_split=0.0,
                      init="glorot", bn_momentum=0.99),
 }
 
 
 def settings_for(preset: str = "standard", **overrides) -> TrainSettings:
+    """The preset's settings with ``overrides`` (None values ignored); a clear error for unknown names."""
     if preset not in PRESETS:
         raise HandSignError(f"unknown preset {preset!r}: use one of {', '.join(sorted(PRESETS))}")
     values = dict(PRESETS[preset], preset=preset)

@@ -1,203 +1,150 @@
-"""The training child process: runs a ``core`` training session and reports over a pipe.
+"""A training run in its own process: :class:`TrainProcess` starts it, steers it and reads its events.
 
 Why a process: building and tracing a Keras model runs long stretches of
-TensorFlow C++ that hold Python's GIL (measured: 0.4 s for a small CNN, over
-2 s for ResNet-50 on 2 cores), and no thread priority can give the UI thread a
-lock another thread holds.  In its own process the training has its own GIL;
-the UI thread only reads small messages.  No Qt here: this module is imported
-in the child.
-
-Messages child -> parent are ``(kind, payload)`` tuples: ``dataset``, ``start``,
-``batch``, ``epoch``, ``log``, ``finish`` (a TrainOutcome), ``error`` (an
-exception).  Messages parent -> child: ``"stop"``, ``"pause"``, ``"resume"``.
+TensorFlow C++ that hold Python's GIL (measured in docs/model.md), and no
+thread priority can give the UI thread a lock another thread holds.  In its
+own process the training has its own GIL; the caller only reads small
+messages.  The protocol (job, message kinds, outcome) is in
+``core.training.protocol``; the child's side is ``core.training.child``.  No
+Qt: the app's ``TrainWorker`` relays these events to signals, and the bench
+drives the same class.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import sys
+import multiprocessing as mp
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from collections.abc import Iterator
 
-import numpy as np
+from core.training.child import run_child
+from core.training.protocol import Control, DatasetInfo, Event, MessageKind, TrainJob, TrainOutcome
 
+__all__ = ["Control", "DatasetInfo", "Event", "MessageKind", "TrainJob", "TrainOutcome", "TrainProcess"]
 
-@dataclass
-class TrainJob:
-    source: str
-    settings: Any  # core.training.session.TrainSettings
-    out: Path
-    kind: str = "auto"
-    classes: list[str] | None = None  # restrict a class-folder tree to these (fine-tuning)
-    initial_model: Path | None = None
-    max_per_class: int = 0  # 0: all training images
-    builder: Callable | None = None  # None: the notebook's ResNet-50
-    strip_size: int = 12
-    title: str = "training"
+log = logging.getLogger(__name__)
 
 
-@dataclass
-class DatasetInfo:
-    description: str
-    class_names: list[str]
-    counts: dict[str, int]
-    strip_images: np.ndarray  # fixed validation images for the "network learning" strip
-    strip_labels: list[int]
-    strip_index: list[int]  # their positions in the validation split
+class TrainProcess:
+    """One training job in a spawned child process.
 
+    ``stop``/``pause``/``resume`` may be called from any thread, also before
+    :meth:`start` (they are sent once the child exists) and after the run ended
+    (ignored).  :meth:`events` yields the child's :class:`Event` objects and ends
+    with exactly one ``FINISH``, also when the child dies without one.
+    :meth:`close` waits for the child and terminates it if it will not end.
+    """
 
-@dataclass
-class TrainOutcome:
-    result: Any  # core.training.session.TrainResult
-    class_names: list[str]
-    wrong_images: np.ndarray
-    wrong_true: list[str]
-    wrong_pred: list[str]
+    def __init__(self, name: str = "handsign-training"):
+        self.name = name
+        self._lock = threading.Lock()
+        self._control = None  # the parent's end of the control pipe while the child runs
+        self._wanted: list[Control] = []  # sent before the child started
+        self._finished = False
+        self._events = None
+        self._process = None
 
     @property
-    def test_accuracy(self) -> float | None:
-        rep = self.result.test_report
-        return None if rep is None else float(rep["accuracy"])
+    def pid(self) -> int | None:
+        return None if self._process is None else self._process.pid
 
-
-def take_per_class(y: np.ndarray, k: int) -> np.ndarray:
-    """Indices of the first ``k`` examples of each class (all when ``k`` <= 0)."""
-    if k <= 0:
-        return np.arange(len(y))
-    idx = [np.flatnonzero(y == c)[:k] for c in np.unique(y)]
-    return np.sort(np.concatenate(idx)) if idx else np.arange(0)
-
-
-def strip_indices(y: np.ndarray, n_classes: int, size: int) -> list[int]:
-    """A fixed, class-balanced pick of validation images (round-robin over classes)."""
-    per_class = [list(np.flatnonzero(y == c)) for c in range(n_classes)]
-    out: list[int] = []
-    while len(out) < size and any(per_class):
-        for lst in per_class:
-            if lst and len(out) < size:
-                out.append(int(lst.pop(0)))
-    return out
-
-
-CHILD_NICENESS = 5  # below the UI, so the camera and the window stay smooth
-
-
-def _portable_error(exc: BaseException) -> BaseException:
-    """The exception itself if it pickles, else a RuntimeError with its message."""
-    import pickle
-
-    try:
-        pickle.loads(pickle.dumps(exc))
-        return exc
-    except Exception:
-        return RuntimeError(f"{type(exc).__name__}: {exc}")
-
-
-class _PipeListener:
-    def __init__(self, conn):
-        self.conn = conn
-        self.lock = threading.Lock()
-
-    def send(self, kind, payload=None):
-        with self.lock:
-            self.conn.send((kind, payload))
-
-    def on_start(self, info):
-        self.send("start", info)
-
-    def on_batch(self, progress):
-        self.send("batch", progress)
-
-    def on_epoch(self, metrics):
-        self.send("epoch", metrics)
-
-    def on_log(self, message):
-        self.send("log", message)
-
-
-def run_child(job, events, control) -> None:
-    """Entry point of the child process."""
-    if sys.platform.startswith("linux") or sys.platform == "darwin":
+    def start(self, job: TrainJob) -> None:
+        ctx = mp.get_context("spawn")  # never fork a process that has Qt and TensorFlow threads
+        events_r, events_w = ctx.Pipe(duplex=False)
+        control_r, control_w = ctx.Pipe(duplex=False)
+        proc = ctx.Process(target=run_child, args=(job, events_w, control_r), name=self.name, daemon=True)
         try:
-            os.nice(CHILD_NICENESS)
-        except OSError:
-            pass
-    logging.basicConfig(level=logging.WARNING)
-    out = _PipeListener(events)
-    session_box: dict = {}
-    pending: list[str] = []
+            proc.start()
+        except BaseException:
+            for end in (events_r, events_w, control_r, control_w):
+                end.close()
+            raise
+        events_w.close()
+        control_r.close()
+        self._process, self._events = proc, events_r
+        with self._lock:
+            self._control = control_w
+            for msg in self._wanted:
+                control_w.send(msg)
+            self._wanted.clear()
 
-    def watch_control():
-        while True:
+    # -- steering, from any thread ---------------------------------------------------
+    def send(self, msg: Control) -> None:
+        with self._lock:
+            if self._finished:
+                return
+            if self._control is None:
+                self._wanted.append(msg)
+                return
             try:
-                msg = control.recv()
-            except (EOFError, OSError):
-                msg = "stop"
-            session = session_box.get("session")
-            if session is None:
-                pending.append(msg)
-            elif msg == "stop":
-                session.stop()
-            elif msg == "pause":
-                session.pause()
-            elif msg == "resume":
-                session.resume()
-            if msg == "stop":
+                self._control.send(msg)
+            except (OSError, ValueError):  # the child has already ended
+                pass
+
+    def stop(self) -> None:
+        self.send(Control.STOP)
+
+    def pause(self) -> None:
+        self.send(Control.PAUSE)
+
+    def resume(self) -> None:
+        self.send(Control.RESUME)
+
+    # -- reading -----------------------------------------------------------------------
+    def poll(self, timeout: float = 0.0) -> bool:
+        """Whether an event is waiting (or the child has gone: then :meth:`events` ends the run)."""
+        return self._events.poll(timeout)
+
+    def next_event(self) -> Event:
+        """The child's next event, blocking; a child that died unannounced gives ERROR, then FINISH.
+
+        After the run's FINISH (or :meth:`close`) every call gives FINISH with no payload.
+        """
+        if self._finished:
+            return Event(MessageKind.FINISH, None)
+        try:
+            event = self._events.recv()
+        except EOFError:  # the child ended without saying goodbye (killed, crashed)
+            self._process.join(5)
+            self._end_steering()  # so the next event is the FINISH it never sent
+            return Event(MessageKind.ERROR, RuntimeError(
+                f"the training process ended unexpectedly (exit code {self._process.exitcode})"))
+        if event.kind is MessageKind.FINISH:
+            self._end_steering()
+        return event
+
+    def events(self) -> Iterator[Event]:
+        """Every event of the run, up to and including its ``FINISH``."""
+        while True:
+            event = self.next_event()
+            yield event
+            if event.kind is MessageKind.FINISH:
                 return
 
-    threading.Thread(target=watch_control, name="train-control", daemon=True).start()
-    try:
-        out.send("log", f"{job.title}: loading {job.source} …")
-        from core.device import import_backend_quietly
+    def _end_steering(self) -> None:
+        with self._lock:
+            self._finished = True
+            self._wanted.clear()
+            if self._control is not None:
+                self._control.close()
+                self._control = None
 
-        import_backend_quietly()
-        from core.data.datasets import load_dataset
-        from core.training.session import TrainingSession
+    # -- ending ------------------------------------------------------------------------
+    def close(self, timeout: float = 60) -> None:
+        """Wait up to ``timeout`` s for the child to end (it saves first), then terminate it."""
+        self._end_steering()
+        proc = self._process
+        if proc is not None:
+            proc.join(timeout)
+            if proc.is_alive():  # it had its time to save; do not leave it behind
+                log.warning("the training process did not end; terminating it")
+                proc.terminate()
+                proc.join(5)
+        if self._events is not None:
+            self._events.close()
 
-        ds = load_dataset(job.source, kind=job.kind, val_split=job.settings.val_split, seed=job.settings.seed,
-                          classes=job.classes)
-        session = TrainingSession(ds, job.settings, out, out=job.out, builder=job.builder,
-                                  initial_model=job.initial_model)
-        ds = session.dataset  # as the session trains on it (a preset may move validation images to training)
-        if job.max_per_class > 0:
-            ds.train = ds.train.take(take_per_class(ds.train.y, job.max_per_class))
-        out.send("log", ds.describe())
-        for _, reason in ds.skipped[:5]:
-            out.send("log", f"skipped: {reason}")
-        picks = strip_indices(ds.val.y, ds.num_classes, job.strip_size)
-        out.send("dataset", DatasetInfo(
-            ds.describe(), list(ds.class_names),
-            {"train": len(ds.train), "val": len(ds.val), "test": len(ds.test)},
-            ds.val.x[picks] if picks else np.zeros((0, 1, 1, 3), np.uint8),
-            [int(ds.val.y[i]) for i in picks], picks,
-        ))
-        if "stop" in pending:
-            out.send("log", "stopped before training began")
-            out.send("finish", None)
-            return
-        session_box["session"] = session
-        for msg in pending:
-            getattr(session, msg)()
-        result = session.run()
-        wrong_images = np.zeros((0,) + ds.test.x.shape[1:], np.uint8)
-        wrong_true: list[str] = []
-        wrong_pred: list[str] = []
-        if result.test_predictions is not None:
-            wrong = np.flatnonzero(result.test_predictions != ds.test.y)
-            wrong_images = ds.test.x[wrong]
-            wrong_true = [ds.class_names[int(ds.test.y[i])] for i in wrong]
-            wrong_pred = [ds.class_names[int(result.test_predictions[i])] for i in wrong]
-        out.send("finish", TrainOutcome(result, list(ds.class_names), wrong_images, wrong_true, wrong_pred))
-    except BaseException as exc:  # everything goes back to the window as a message
-        out.send("error", _portable_error(exc))
-        out.send("finish", None)
-    finally:
-        events.close()
-        # The model and run card are saved; skip TensorFlow's slow (sometimes hanging) interpreter teardown.
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(0)
+    def __enter__(self) -> TrainProcess:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

@@ -1,9 +1,9 @@
-"""The Qt relay of a training run: :class:`TrainWorker` turns the child process's reports into signals.
+"""The Qt relay of a training run: :class:`TrainWorker` turns a training process's events into signals.
 
-It runs each training job (dataset loading and a ``core`` training session) in
-a child process (``core.training.process``) and turns its listener callbacks,
-sent over a pipe, into signals.  ``stop``/``pause``/``resume`` are called from
-the UI thread and travel to the child over a second pipe.
+Each job runs in a child process (``core.training.process.TrainProcess``);
+this worker, on its own QThread, reads the child's events and emits one typed
+signal per event.  ``stop``/``pause``/``resume`` are called from the UI thread
+and travel to the child over its control pipe.
 """
 
 from __future__ import annotations
@@ -13,115 +13,75 @@ import threading
 
 from PySide6.QtCore import QObject, Signal, Slot
 
-from core.training.process import TrainJob
+from core.training.process import MessageKind, TrainJob, TrainProcess
 
 log = logging.getLogger(__name__)
 
 
 class TrainWorker(QObject):
-    """Runs each training job in a child process (``core.training.process``) and relays its reports as signals.
+    """Runs each training job in a child process and relays its events as signals.
 
     The QThread this worker lives on waits on the child's pipe, so the UI thread
     only ever handles small messages; the child has its own GIL, so TensorFlow's
     long GIL-holding stretches (model building, tracing) cannot stall the window.
     """
 
-    started = Signal(object)  # info dict from the session (epochs, steps, device, classes)
-    dataset_ready = Signal(object)  # DatasetInfo
-    progress = Signal(object)  # core.training.session.BatchProgress
-    epoch_ended = Signal(object)  # core.training.session.EpochMetrics
+    started = Signal(object)  # core.training.reports.RunStart (epochs, steps_per_epoch, train, val, device, ...)
+    dataset_ready = Signal(object)  # core.training.protocol.DatasetInfo
+    progress = Signal(object)  # core.training.reports.BatchProgress
+    epoch_ended = Signal(object)  # core.training.reports.EpochMetrics
     logged = Signal(str)
     errored = Signal(object)  # exception
     finished = Signal(object)  # TrainOutcome, or None after an error / a stop before training began
 
     def __init__(self):
         super().__init__()
-        self._control = None
         self._lock = threading.Lock()
-        self._wanted: list[str] = []
-        self.process = None
+        self._next: TrainProcess | None = None  # the running job's process, or the next job's
+        self.process: TrainProcess | None = None  # while a child runs
+
+    def _steered(self) -> TrainProcess:
+        """The process that stop/pause/resume reach: a request before the job starts waits for it."""
+        with self._lock:
+            if self._next is None:
+                self._next = TrainProcess()
+            return self._next
 
     # Called from the UI thread.
-    def _send(self, msg: str) -> None:
-        with self._lock:
-            if self._control is None:
-                self._wanted.append(msg)
-                return
-            try:
-                self._control.send(msg)
-            except (OSError, ValueError):  # the child has already ended
-                pass
-
     def stop(self) -> None:
-        self._send("stop")
+        self._steered().stop()
 
     def pause(self) -> None:
-        self._send("pause")
+        self._steered().pause()
 
     def resume(self) -> None:
-        self._send("resume")
+        self._steered().resume()
 
     @Slot(object)
     def run(self, job: TrainJob):
-        import multiprocessing as mp
-
-        from core.training.process import run_child
-
-        outcome = None
-        ctx = mp.get_context("spawn")  # never fork a process that has Qt and TensorFlow threads
-        events_r, events_w = ctx.Pipe(duplex=False)
-        control_r, control_w = ctx.Pipe(duplex=False)
-        proc = ctx.Process(target=run_child, args=(job, events_w, control_r), name="handsign-training", daemon=True)
-        started = reported = False
+        relay = {MessageKind.START: self.started.emit, MessageKind.DATASET: self.dataset_ready.emit,
+                 MessageKind.BATCH: self.progress.emit, MessageKind.EPOCH: self.epoch_ended.emit,
+                 MessageKind.LOG: self.logged.emit, MessageKind.ERROR: self.errored.emit,
+                 MessageKind.HELLO: lambda hello: log.debug("training child %s started", hello.pid)}
+        proc = self._steered()
+        reported = False
         try:
-            proc.start()
-            started = True
-            events_w.close()
-            control_r.close()
+            proc.start(job)
             self.process = proc
-            with self._lock:
-                self._control = control_w
-                for msg in self._wanted:
-                    control_w.send(msg)
-                self._wanted.clear()
-            handlers = {"start": self.started.emit, "dataset": self.dataset_ready.emit, "batch": self.progress.emit,
-                        "epoch": self.epoch_ended.emit, "log": self.logged.emit, "error": self.errored.emit}
-            while True:
-                try:
-                    kind, payload = events_r.recv()
-                except EOFError:  # the child ended without saying goodbye (killed, crashed)
-                    proc.join(5)
-                    if outcome is None:
-                        self.errored.emit(RuntimeError(
-                            f"the training process ended unexpectedly (exit code {proc.exitcode})"))
-                    break
-                if kind == "finish":
-                    outcome = payload
-                    # Report now; the process may take a moment to exit (joined below).
-                    with self._lock:
-                        self._control = None
-                    self.finished.emit(outcome)
+            for event in proc.events():
+                if event.kind is MessageKind.FINISH:
+                    self.finished.emit(event.payload)  # report now; the process may take a moment to exit
                     reported = True
-                    break
-                handlers[kind](payload)
+                else:
+                    relay[event.kind](event.payload)
         except Exception as exc:
             log.info("training failed: %s", exc, exc_info=True)
             self.errored.emit(exc)
         finally:
             with self._lock:
-                self._control = None
-                self._wanted.clear()
-            control_w.close()
-            if started:
-                proc.join(60)
-                if proc.is_alive():  # it had its minute to save; do not leave it behind
-                    log.warning("the training process did not end; terminating it")
-                    proc.terminate()
-                    proc.join(5)
-            else:
-                events_w.close()
-                control_r.close()
-            events_r.close()
+                if self._next is proc:
+                    self._next = None
+            proc.close()
             self.process = None
             if not reported:
-                self.finished.emit(outcome)
+                self.finished.emit(None)

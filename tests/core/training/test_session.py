@@ -106,9 +106,11 @@ def test_stop_ends_within_one_batch(signs, tmp_path):
     session = TrainingSession(ds, TrainSettings(epochs=50, batch_size=8, augment=False), rec,
                               out=tmp_path / "s.keras", builder=tiny_builder)
     t, box = _run_in_thread(session)
+    deadline = time.monotonic() + 120
     while len(rec.batches) < 3:
         time.sleep(0.01)
         assert t.is_alive() or rec.batches
+        assert time.monotonic() < deadline, "no third batch within 120 s"
     session.stop()
     seen = len(rec.batches)
     t.join(60)
@@ -230,11 +232,11 @@ def _ids(xb: np.ndarray) -> list[int]:
 
 
 def test_feeder_gives_every_image_once_per_epoch_in_a_new_order():
-    from core.training.session import _Batches, _Feeder
+    from core.training.batches import Batches, BatchFeeder
 
     x, y = _id_images(50)
-    batches = _Batches(x, y, 8, augment=False, seed=3)
-    feeder = _Feeder(batches, epochs=4)
+    batches = Batches(x, y, 8, augment=False, seed=3)
+    feeder = BatchFeeder(batches, epochs=4)
     try:
         epochs = []
         for _ in range(4):
@@ -252,12 +254,12 @@ def test_feeder_gives_every_image_once_per_epoch_in_a_new_order():
 
 
 def test_feeder_is_reproducible_from_the_seed():
-    from core.training.session import _Batches, _Feeder
+    from core.training.batches import Batches, BatchFeeder
 
     def run(seed):
         x, y = _id_images(30)
-        b = _Batches(x, y, 7, augment=True, seed=seed)
-        f = _Feeder(b, epochs=2)
+        b = Batches(x, y, 7, augment=True, seed=seed)
+        f = BatchFeeder(b, epochs=2)
         try:
             return [f.get()[0] for _ in range(2 * len(b))]
         finally:
@@ -269,16 +271,16 @@ def test_feeder_is_reproducible_from_the_seed():
 
 
 def test_feeder_hands_a_failing_batch_to_the_training_thread_and_stops_cleanly():
-    from core.training.session import _Batches, _Feeder
+    from core.training.batches import Batches, BatchFeeder
 
-    class Broken(_Batches):
+    class Broken(Batches):
         def batch(self, i):
             if i == 2:
                 raise ValueError("corrupt batch 2")
             return super().batch(i)
 
     x, y = _id_images(40)
-    feeder = _Feeder(Broken(x, y, 8, augment=False, seed=0), epochs=3)
+    feeder = BatchFeeder(Broken(x, y, 8, augment=False, seed=0), epochs=3)
     feeder.get(), feeder.get()
     with pytest.raises(ValueError, match="corrupt batch 2"):
         feeder.get()
@@ -286,7 +288,7 @@ def test_feeder_hands_a_failing_batch_to_the_training_thread_and_stops_cleanly()
     assert not feeder._thread.is_alive()
 
     # Closing while the producer is blocked on a full queue ends its thread too.
-    feeder = _Feeder(_Batches(x, y, 8, augment=False, seed=0), epochs=100)
+    feeder = BatchFeeder(Batches(x, y, 8, augment=False, seed=0), epochs=100)
     time.sleep(0.2)
     feeder.close()
     assert not feeder._thread.is_alive()

@@ -1,0 +1,42 @@
+"""The dataset a training run learns from, split the way its settings say.
+
+Shared by the training child (the app) and ``handsign train``, so both split a
+class-folder tree the same way.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+import numpy as np
+
+from core.data.datasets import Dataset, load_dataset
+from core.training.settings import TrainSettings
+
+log = logging.getLogger(__name__)
+
+
+def load_training_data(source, settings: TrainSettings, *, kind: str = "auto",
+                       image_size: tuple[int, int] = (64, 64), classes: Sequence[str] | None = None) -> Dataset:
+    """Load ``source`` with the settings' validation and test fractions and seed.
+
+    A class-folder tree without its own splits gives ``settings.test_split`` of
+    each class to test, unless its smallest class has fewer than
+    ``settings.min_class_images_for_test`` images: then it gets no test split, so
+    a few collected samples are all learnt from (and validated on) instead of a
+    third of them being set aside.
+    """
+    s = settings
+    ds = load_dataset(source, image_size, kind=kind, val_split=s.val_split, test_split=s.test_split, seed=s.seed,
+                      classes=classes)
+    if ds.kind != "folders" or s.min_class_images_for_test <= 0 or not len(ds.test):
+        return ds
+    counts = np.bincount(np.concatenate([ds.train.y, ds.val.y, ds.test.y]), minlength=ds.num_classes)
+    smallest = int(counts[counts > 0].min())
+    if smallest >= s.min_class_images_for_test:
+        return ds
+    log.info("%s: a class has only %d images (< %d): no test split, all of them train and validate",
+             ds.source, smallest, s.min_class_images_for_test)
+    return load_dataset(source, image_size, kind=kind, val_split=s.val_split, test_split=0.0, seed=s.seed,
+                        classes=classes)

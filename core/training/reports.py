@@ -1,0 +1,80 @@
+"""What a training session reports while it runs, and what it returns.
+
+A listener (any object with some of :class:`TrainingListener`'s methods) gets
+:class:`RunStart`, then :class:`BatchProgress` after every batch and
+:class:`EpochMetrics` after every epoch; ``run`` returns a :class:`TrainResult`.
+All are plain dataclasses, so they pickle across the training process's pipe.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+
+@dataclass
+class RunStart:
+    """What a run is about to do, sent to ``on_start`` before the first batch."""
+
+    epochs: int
+    steps_per_epoch: int
+    train: int
+    val: int
+    device: str
+    class_names: list[str]
+
+    def __getitem__(self, key: str):
+        """``info["epochs"]`` as well as ``info.epochs``: listeners written for the dict it replaced."""
+        if key not in {f.name for f in dataclasses.fields(self)}:
+            raise KeyError(key)
+        return getattr(self, key)
+
+
+@dataclass
+class BatchProgress:
+    epoch: int  # 1-based
+    epochs: int
+    batch: int  # 1-based within the epoch
+    batches: int
+    loss: float
+    accuracy: float
+    images_per_second: float
+    eta_seconds: float
+    global_step: int = 0
+
+
+@dataclass
+class EpochMetrics:
+    epoch: int
+    loss: float
+    accuracy: float
+    val_loss: float | None
+    val_accuracy: float | None
+    seconds: float
+    learning_rate: float
+    val_predictions: list[int] | None = None  # predicted class of each validation image
+
+
+@dataclass
+class TrainResult:
+    status: str  # "completed", "stopped" or "failed"
+    model_path: Path | None
+    checkpoint_path: Path | None
+    run_card: dict[str, Any]
+    test_report: dict[str, Any] | None = None
+    test_predictions: np.ndarray | None = None
+    history: list[EpochMetrics] = field(default_factory=list)
+
+
+class TrainingListener:
+    """All methods optional; they are called on the training thread."""
+
+    def on_start(self, info: RunStart) -> None: ...
+    def on_batch(self, progress: BatchProgress) -> None: ...
+    def on_epoch(self, metrics: EpochMetrics) -> None: ...
+    def on_log(self, message: str) -> None: ...
+    def on_finish(self, result: TrainResult) -> None: ...

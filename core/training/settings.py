@@ -1,0 +1,67 @@
+"""The settings of one training run (:class:`TrainSettings`), checked before anything is built.
+
+Named sets of them are in ``core.training.presets``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from core.data.augment import LEVELS
+from core.errors import HandSignError
+
+
+@dataclass
+class TrainSettings:
+    """Everything a run needs to know besides its data; :meth:`validate` checks it with one-line errors."""
+
+    epochs: int = 10
+    batch_size: int = 32
+    learning_rate: float = 1e-3
+    schedule: str = "cosine"  # "constant" or "cosine" (decays to 1 % over the run)
+    augment: bool = True
+    augment_level: str = "basic"  # "basic" (framing, light) or "studio" (+ backgrounds, colour, camera)
+    val_split: float = 0.15
+    # A class-folder tree without its own splits gives this fraction of each class to test ...
+    test_split: float = 0.15
+    # ... unless its smallest class has fewer images than this (0: always split): a handful of
+    # collected samples should be learnt from, not set aside (the finetune preset).
+    min_class_images_for_test: int = 0
+    # > 0: move all but this many validation images per class into training (Dataset.with_small_val):
+    # the quick preset learns from more SIGNS images and still draws a validation curve (docs/model.md).
+    val_per_class: int = 0
+    # True: the final model gets the weights of the best validation epoch; False: the last epoch's
+    # (the end of the cosine schedule; a small validation set picks a mid-run epoch by noise).
+    restore_best: bool = True
+    seed: int = 0
+    device: str = "cpu"
+    init: str = "he"
+    bn_momentum: float = 0.9
+    # Each residual block starts as its shortcut (gamma 0 in its last BatchNorm; core.model.resnet.ResNet50):
+    # it lifted the quick preset's SIGNS test accuracy (docs/model.md, "Quick preset").
+    zero_gamma: bool = False
+    weights_dtype: str = "float32"  # "float16" halves the saved file
+    # Compute dtype while training: "auto" = mixed_bfloat16 on a CPU with bf16 units (faster there,
+    # same accuracy; numbers in bench/README.md), else float32.  Saved models are float32.
+    precision: str = "auto"
+    fused_batchnorm: bool = True  # TensorFlow's fused BatchNorm kernel while training (same maths; core.training.fast)
+    fused_optimizer: bool = True  # TensorFlow's fused Adam update kernel (same maths; core.training.fast.fuse_adam)
+    preset: str = ""
+
+    def validate(self) -> None:
+        if self.epochs < 1:
+            raise HandSignError(f"epochs must be at least 1, got {self.epochs}")
+        if not 0.0 <= self.test_split < 1.0:
+            raise HandSignError(f"test split must be a fraction from 0 up to 1, got {self.test_split}")
+        if self.val_per_class < 0:
+            raise HandSignError(f"validation images per class must be 0 (keep the split) or more, got {self.val_per_class}")
+        if self.batch_size < 1:
+            raise HandSignError(f"batch size must be at least 1, got {self.batch_size}")
+        if not (0 < self.learning_rate < 10):
+            raise HandSignError(f"learning rate must be a small positive number, got {self.learning_rate}")
+        if self.augment_level not in LEVELS:
+            raise HandSignError(f"augment level must be one of {', '.join(LEVELS)}, got {self.augment_level!r}")
+        if self.precision not in ("auto", "float32", "mixed_bfloat16"):
+            raise HandSignError(f"precision must be 'auto', 'float32' or 'mixed_bfloat16', got {self.precision!r}")
+        if self.schedule not in ("constant", "cosine"):
+            raise HandSignError(f"schedule must be 'constant' or 'cosine', got {self.schedule!r}")

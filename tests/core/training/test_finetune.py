@@ -1,0 +1,49 @@
+"""Fine-tuning on a few collected samples: ``handsign train --preset finetune --init-model M --data DIR``."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from core.cli import main
+from core.training.data import load_training_data
+from core.training.presets import settings_for
+from tests.conftest import write_image
+
+
+def _samples(root, per_class: int, classes=("0", "1", "2", "3", "4", "5")):
+    rng = np.random.default_rng(0)
+    for c in classes:
+        for i in range(per_class):
+            write_image(root / c / f"{i}.jpg", rng.integers(0, 255, (80, 80, 3), dtype=np.uint8))
+    return root
+
+
+def test_a_handful_of_samples_per_class_all_train_and_validate(tmp_path):
+    data = _samples(tmp_path / "few", per_class=6)
+    ds = load_training_data(data, settings_for("finetune"))
+    assert len(ds.test) == 0
+    assert len(ds.train) + len(ds.val) == 36 and len(ds.train) >= 30
+    # The standard preset, on the same files, sets a test split aside.
+    assert len(load_training_data(data, settings_for("standard")).test) > 0
+
+
+def test_enough_samples_per_class_keep_a_test_split(tmp_path):
+    data = _samples(tmp_path / "many", per_class=20, classes=("0", "1"))
+    ds = load_training_data(data, settings_for("finetune"))
+    assert len(ds.test) == 2 * 3 and len(ds.train) + len(ds.val) + len(ds.test) == 40
+
+
+def test_cli_finetunes_a_model_on_collected_samples(tiny_model_file, tmp_path, capsys):
+    # Samples for three of the model's six classes, and a stray folder that is not a class of it.
+    data = _samples(tmp_path / "collected", per_class=5, classes=("0", "2", "5", "junk"))
+    out = tmp_path / "tuned.keras"
+    rc = main(["train", "--preset", "finetune", "--init-model", str(tiny_model_file), "--data", str(data),
+               "--epochs", "1", "--out", str(out)])
+    assert rc == 0, capsys.readouterr().err
+    card = json.loads(out.with_suffix(".json").read_text())
+    assert card["status"] == "completed" and card["initial_model"] == str(tiny_model_file)
+    assert card["settings"]["preset"] == "finetune" and card["settings"]["learning_rate"] == 1e-4
+    assert card["dataset"]["test"] == 0 and card["dataset"]["train"] + card["dataset"]["val"] == 15
+    assert card["class_names"] == [str(i) for i in range(6)] and card["input_size"] == [64, 64]
