@@ -89,7 +89,6 @@ def main(argv: list[str] | None = None) -> int:
     watch_start(app, win, args, T0)  # a failed start shows a message box and is logged; runs --smoke-test
     if args.smoke:
         def report(*_):
-            win.worker_ready_timer.stop()
             if win.closing:
                 return
             loaded = time.perf_counter() - T0
@@ -101,9 +100,7 @@ def main(argv: list[str] | None = None) -> int:
             quitter.start(50)
 
         win.model_ready.connect(report)
-        win.worker_ready_timer = QTimer(win)
-        win.worker_ready_timer.timeout.connect(lambda: report() if win.model_error else None)
-        win.worker_ready_timer.start(100)
+        win.model_failed.connect(report)
         QTimer.singleShot(120_000, win.close)
     return exit_without_finalizing(app.exec())
 

@@ -38,12 +38,12 @@ def expected_label(path: Path) -> str:
 
 
 def collect_images(items) -> list[Path]:
-    from gui.tabs.classify import list_folder_images
+    from core.data.samples import list_images
 
     files: list[Path] = []
     for item in items or []:
         p = Path(item)
-        files += list_folder_images(p) if p.is_dir() else [p]
+        files += list_images(p) if p.is_dir() else [p]
     return files
 
 

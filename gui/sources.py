@@ -85,9 +85,6 @@ class FrameService(QObject):
     def running(self) -> bool:
         return self.grabber is not None and self.grabber.state in ("opening", "running")
 
-    def latest(self):
-        return self.grabber.latest() if self.grabber is not None else None
-
     def describe(self) -> str:
         if self.kind == "camera":
             return f"camera {self.camera_index}"
