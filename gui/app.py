@@ -111,9 +111,8 @@ def exit_without_finalizing(rc: int) -> int:
     By the time the event loop returns, every worker has been stopped and joined
     (``MainWindow.shutdown``) and models are saved.  Finalising PySide6 6.12 and
     TensorFlow objects together then intermittently aborts with "Fatal Python
-    error: none_dealloc" (a reference-count bug in a C extension, seen in about
-    one run in three of ``tools.lateness`` here), which would turn a clean exit
-    into a crash report.  Flush what matters and leave.
+    error: none_dealloc" (a reference-count bug in a C extension, seen in
+    ``tools.lateness`` runs), which would turn a clean exit into a crash report.  Flush what matters and leave.
     """
     logging.shutdown()
     for stream in (sys.stdout, sys.stderr):

@@ -22,7 +22,6 @@ log = logging.getLogger(__name__)
 
 class FrameService(QObject):
     frame_arrived = Signal(object)  # core.camera.Frame (BGR), on the UI thread
-    source_started = Signal(str)  # "camera" or "video"
     source_failed = Signal(object)  # CameraError
     source_ended = Signal()
     source_stopped = Signal()
@@ -71,7 +70,6 @@ class FrameService(QObject):
         self._reported = False
         grabber.start()
         self._timer.start()
-        self.source_started.emit(self.kind)
 
     def stop(self) -> None:
         """Stop the current source and wait for its thread (a frame read at most)."""

@@ -51,9 +51,6 @@ class FrameView(QWidget):
         self._norm = tuple(norm)
         self.update()
 
-    def has_frame(self) -> bool:
-        return self._size is not None
-
     def frame_size(self) -> tuple[int, int]:
         return self._size or (0, 0)
 
@@ -115,10 +112,6 @@ class FrameView(QWidget):
             small = cv2.resize(np.ascontiguousarray(arr[:, :, :3]), (max(1, w), max(1, h)), interpolation=interp)
             self._scaled = to_qimage(small, bgr=self._bgr)
         return self._scaled
-
-    def current_image(self) -> QImage | None:
-        """The frame as shown, full size (for tests and screenshots)."""
-        return None if self._array is None else to_qimage(self._array, bgr=self._bgr)
 
     # -- mouse ------------------------------------------------------------------------
     def _near_handle(self, pos: QPointF) -> bool:

@@ -42,7 +42,6 @@ class FrameResult:
     image: np.ndarray | None = None  # decoded RGB image (file requests)
     path: str | None = None
     error: Exception | None = None
-    bgr: bool = False
 
 
 # --------------------------------------------------------------------------- inference
@@ -125,7 +124,7 @@ class InferenceWorker(QObject):
 
     @Slot(object, object, int, bool)
     def classify_frame(self, image, region, seq, bgr):
-        result = FrameResult("frame", seq, bgr=bgr)
+        result = FrameResult("frame", seq)
         try:
             if self.classifier is None:
                 from core.errors import ModelFileError

@@ -141,9 +141,6 @@ class ModelTab(QWidget):
         self.layer_block = {name: b.key for b in report.blocks for name in b.layers}
         self.arch.set_blocks(report.blocks)
 
-    def row_count(self) -> int:
-        return self.proxy.rowCount()
-
     def select_block(self, key: str) -> None:
         """Select (and scroll to) the table rows of one block of the picture."""
         block = next((b for b in (self.report.blocks if self.report else []) if b.key == key), None)
@@ -165,10 +162,6 @@ class ModelTab(QWidget):
         if first is not None:
             self.table.scrollTo(first, QAbstractItemView.ScrollHint.PositionAtTop)
         self.arch.select(key)
-
-    def selected_layer_names(self) -> list[str]:
-        rows = self.table.selectionModel().selectedRows(1)
-        return [r.data() for r in rows]
 
     def _row_changed(self, current, _previous) -> None:
         if current.isValid():
