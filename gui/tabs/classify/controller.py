@@ -119,19 +119,19 @@ class ClassifyController(QObject):
         self._pending = None
         self.view.show_region(self.region_norm())
 
-    def start_camera(self, index: int) -> None:
-        self._enter("camera")
+    def _enter_live(self, mode: str, title: str, placeholder: str) -> None:
+        self._enter(mode)
         self.files, self.file_index = [], -1
         self.view.clear_error("source")
-        self.view.show_source(f"Camera {index}", placeholder=f"Starting camera {index}…")
+        self.view.show_source(title, placeholder=placeholder)
+
+    def start_camera(self, index: int) -> None:
+        self._enter_live("camera", f"Camera {index}", f"Starting camera {index}…")
         self.frames.start_camera(index)
 
     def open_video(self, path) -> None:
         path = Path(path)
-        self._enter("video")
-        self.files, self.file_index = [], -1
-        self.view.clear_error("source")
-        self.view.show_source(f"Video: {path.name}", placeholder=f"Opening {path.name}…")
+        self._enter_live("video", f"Video: {path.name}", f"Opening {path.name}…")
         self.frames.start_video(path)
 
     def open_paths(self, paths) -> None:

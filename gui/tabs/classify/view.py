@@ -87,24 +87,16 @@ class ClassifyTab(QWidget):
         self.controller.start_camera(self.camera_index)
 
     def ask_open_images(self) -> None:
-        files = ask_image_files(self)
-        if files:
-            self.controller.open_paths(files)
+        _if_chosen(ask_image_files(self), self.controller.open_paths)
 
     def ask_open_folder(self) -> None:
-        folder = ask_image_folder(self)
-        if folder:
-            self.controller.open_paths([folder])
+        _if_chosen(ask_image_folder(self), lambda folder: self.controller.open_paths([folder]))
 
     def ask_open_video(self) -> None:
-        path = ask_video_file(self)
-        if path:
-            self.controller.open_video(path)
+        _if_chosen(ask_video_file(self), self.controller.open_video)
 
     def ask_open_model(self) -> None:
-        path = ask_model_file(self)
-        if path:
-            self.controller.load_model(path)
+        _if_chosen(ask_model_file(self), self.controller.load_model)
 
     def start_last_source(self) -> None:
         """Open again what was open when the app was last closed (by default the camera)."""
@@ -205,3 +197,9 @@ class ClassifyTab(QWidget):
         if paths:
             self.controller.open_paths(paths)
             event.acceptProposedAction()
+
+
+def _if_chosen(chosen, then) -> None:
+    """``then(chosen)`` unless the dialog was cancelled (nothing chosen)."""
+    if chosen:
+        then(chosen)
