@@ -94,10 +94,8 @@ def main(argv: list[str] | None = None) -> int:
             loaded = time.perf_counter() - T0
             print(f"window shown after {shown:.3f} s ({shown_cpu:.3f} s CPU; tensorflow imported then: {tf_at_show}); "
                   f"model ready after {loaded:.3f} s; error: {win.model_error}", flush=True)
-            win.close()  # stops the workers; then quit even if a message box is still open
-            quitter = QTimer(app)
-            quitter.timeout.connect(lambda: app.quit() if win.closed_cleanly else None)
-            quitter.start(50)
+            win.closed.connect(app.quit)  # quit even if a message box is still open
+            win.close()  # stops the workers first
 
         win.model_ready.connect(report)
         win.model_failed.connect(report)

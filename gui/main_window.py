@@ -43,6 +43,7 @@ class _Requests(QObject):
 class MainWindow(QMainWindow):
     model_ready = Signal(object)  # core.model.describe.ModelReport, after every successful load
     model_failed = Signal(str)  # why a model could not be loaded (or why there is none)
+    closed = Signal()  # every worker has ended and the window is closed
 
     def __init__(self, *, model_path: str | None = None, start_source: bool = True, camera_factory=None):
         super().__init__()
@@ -297,6 +298,7 @@ class MainWindow(QMainWindow):
         self.shutdown()
         self.closed_cleanly = True
         self.close()
+        self.closed.emit()
 
     def shutdown(self) -> None:
         """Stop the source, every tab's work and every worker thread, and wait for them (idempotent)."""
