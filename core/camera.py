@@ -258,9 +258,6 @@ class FrameGrabber:
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
-    def seconds_since_frame(self) -> float:
-        return time.monotonic() - self._last_frame_time
-
     def stop(self, timeout: float = 5.0) -> bool:
         """Ask the thread to end, wait for it and release the source.  True if it ended."""
         self._stop.set()

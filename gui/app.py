@@ -89,21 +89,16 @@ def main(argv: list[str] | None = None) -> int:
     watch_start(app, win, args, T0)  # a failed start shows a message box and is logged; runs --smoke-test
     if args.smoke:
         def report(*_):
-            win.worker_ready_timer.stop()
             if win.closing:
                 return
             loaded = time.perf_counter() - T0
             print(f"window shown after {shown:.3f} s ({shown_cpu:.3f} s CPU; tensorflow imported then: {tf_at_show}); "
                   f"model ready after {loaded:.3f} s; error: {win.model_error}", flush=True)
-            win.close()  # stops the workers; then quit even if a message box is still open
-            quitter = QTimer(app)
-            quitter.timeout.connect(lambda: app.quit() if win.closed_cleanly else None)
-            quitter.start(50)
+            win.closed.connect(app.quit)  # quit even if a message box is still open
+            win.close()  # stops the workers first
 
         win.model_ready.connect(report)
-        win.worker_ready_timer = QTimer(win)
-        win.worker_ready_timer.timeout.connect(lambda: report() if win.model_error else None)
-        win.worker_ready_timer.start(100)
+        win.model_failed.connect(report)
         QTimer.singleShot(120_000, win.close)
     return exit_without_finalizing(app.exec())
 
@@ -114,9 +109,8 @@ def exit_without_finalizing(rc: int) -> int:
     By the time the event loop returns, every worker has been stopped and joined
     (``MainWindow.shutdown``) and models are saved.  Finalising PySide6 6.12 and
     TensorFlow objects together then intermittently aborts with "Fatal Python
-    error: none_dealloc" (a reference-count bug in a C extension, seen in about
-    one run in three of ``tools.lateness`` here), which would turn a clean exit
-    into a crash report.  Flush what matters and leave.
+    error: none_dealloc" (a reference-count bug in a C extension, seen in
+    ``tools.lateness`` runs), which would turn a clean exit into a crash report.  Flush what matters and leave.
     """
     logging.shutdown()
     for stream in (sys.stdout, sys.stderr):

@@ -2,25 +2,26 @@
 
 Start-up shows the window first; TensorFlow is imported and the model loaded
 on the inference worker's thread afterwards (``start_background``), with the
-progress in the status bar.  Closing stops the camera, asks a running training
-to stop (it ends within a batch and still saves its model), then ends every
-worker thread and waits for it.
+progress in the status bar.  Each tab speaks to the window only through the
+``gui.tabs.base.Tab`` protocol (settings, busy / stop / shutdown, a status
+message) and its own named methods and signals.  Closing stops the camera, asks
+busy tabs to stop (a training ends within a batch and still saves its model),
+then ends every worker thread and waits for it.
 """
 
 from __future__ import annotations
 
 import logging
-import sys
 import time
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QObject, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QTabWidget
+from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget
 
-from gui.settings import get_bool, get_int, get_str, open_settings
+from gui.settings import get_int, get_str, open_settings
 from gui.sources import FrameService
-from gui.tabs.classify import ClassifyController, ClassifyTab
+from gui.tabs.classify import ClassifyTab
 from gui.tabs.collect import CollectTab
 from gui.tabs.model import ModelTab
 from gui.tabs.train import TrainTab
@@ -40,7 +41,9 @@ class _Requests(QObject):
 
 
 class MainWindow(QMainWindow):
-    model_ready = Signal(object)  # ModelReport, after every successful load
+    model_ready = Signal(object)  # core.model.describe.ModelReport, after every successful load
+    model_failed = Signal(str)  # why a model could not be loaded (or why there is none)
+    closed = Signal()  # every worker has ended and the window is closed
 
     def __init__(self, *, model_path: str | None = None, start_source: bool = True, camera_factory=None):
         super().__init__()
@@ -64,16 +67,17 @@ class MainWindow(QMainWindow):
         self.frames = FrameService(self, camera_factory=camera_factory)
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
-        self.classify_tab = ClassifyTab()
-        self.classify = ClassifyController(self.classify_tab, self.frames, self)
-        self.classify_tab.bind(self.classify)
+        self.classify_tab = ClassifyTab(self.frames)
+        self.classify = self.classify_tab.controller  # what the menus and the inference worker talk to
         self.train_tab = TrainTab()
         self.model_tab = ModelTab()
         self.collect_tab = CollectTab(self.frames)
-        for w, name in zip((self.classify_tab, self.train_tab, self.model_tab, self.collect_tab), TABS, strict=True):
-            self.tabs.addTab(w, name)
+        self.all_tabs = (self.classify_tab, self.train_tab, self.model_tab, self.collect_tab)
+        for tab, name in zip(self.all_tabs, TABS, strict=True):
+            self.tabs.addTab(tab, name)
+            tab.status_message.connect(self.show_status)
         self.setCentralWidget(self.tabs)
-        self.model_status = QLabel("Starting…")
+        self.model_status = QLabel("Starting…")  # the one place that names the model in use
         self.statusBar().addPermanentWidget(self.model_status)
 
         self._make_actions()
@@ -82,25 +86,24 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ construction
     def _make_actions(self) -> None:
-        def act(text, shortcut, slot, menu, tip=""):
+        def act(text, shortcut, slot, menu):
             a = QAction(text, self)
             if shortcut:
                 a.setShortcut(QKeySequence(shortcut))
                 a.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-            if tip:
-                a.setStatusTip(tip)
             a.triggered.connect(slot)
             menu.addAction(a)
             self.addAction(a)
             return a
 
+        tab, c = self.classify_tab, self.classify
         m = self.menuBar().addMenu("&File")
-        self.open_images_action = act("Open images…", "Ctrl+O", self.ask_open_images, m)
-        act("Open folder of images…", "Ctrl+Shift+O", self.ask_open_folder, m)
-        act("Open video…", "Ctrl+Shift+V", self.ask_open_video, m)
-        act("Open model…", "Ctrl+M", self.ask_open_model, m)
+        self.open_images_action = act("Open images…", "Ctrl+O", self._on_classify(tab.ask_open_images), m)
+        self.open_folder_action = act("Open folder of images…", "Ctrl+Shift+O", self._on_classify(tab.ask_open_folder), m)
+        self.open_video_action = act("Open video…", "Ctrl+Shift+V", self._on_classify(tab.ask_open_video), m)
+        self.open_model_action = act("Open model…", "Ctrl+M", tab.ask_open_model, m)
         m.addSeparator()
-        self.snapshot_action = act("Save snapshot", "Ctrl+S", lambda: self.classify.snapshot(), m)
+        self.snapshot_action = act("Save snapshot", "Ctrl+S", lambda: c.snapshot(), m)
         m.addSeparator()
         act("Quit", "Ctrl+Q", self.close, m)
         v = self.menuBar().addMenu("&View")
@@ -108,24 +111,24 @@ class MainWindow(QMainWindow):
             act(name, f"Ctrl+{i + 1}", lambda _=False, i=i: self.tabs.setCurrentIndex(i), v)
         v.addSeparator()
         act("Full screen", "F11", self.toggle_full_screen, v)
-        c = self.menuBar().addMenu("&Classify")
-        self.pause_action = act("Pause / resume", "Space", self.classify.toggle_pause, c)
-        act("Next image", "PgDown", self.classify.next_image, c)
-        act("Previous image", "PgUp", self.classify.previous_image, c)
-        act("Centre the region", "Ctrl+R", self.classify.reset_region, c)
-        act("Start camera", "Ctrl+K", self.start_selected_camera, c)
+        m = self.menuBar().addMenu("&Classify")
+        self.pause_action = act("Pause / resume", "Space", c.toggle_pause, m)
+        act("Next image", "PgDown", c.next_image, m)
+        act("Previous image", "PgUp", c.previous_image, m)
+        act("Centre the region", "Ctrl+R", c.reset_region, m)
+        act("Start camera", "Ctrl+K", self.start_selected_camera, m)
+
+    def _on_classify(self, slot):
+        """``slot`` run with the Classify tab in front (what it opens is shown there)."""
+        def run(*_):
+            self.tabs.setCurrentWidget(self.classify_tab)
+            slot()
+
+        return run
 
     def _wire(self) -> None:
-        self.classify_tab.open_images_requested.connect(self.ask_open_images)
-        self.classify_tab.open_folder_requested.connect(self.ask_open_folder)
-        self.classify_tab.open_video_requested.connect(self.ask_open_video)
-        self.classify_tab.open_model_requested.connect(self.ask_open_model)
-        self.classify_tab.refresh_button.clicked.connect(self.frames.list_cameras_async)
-        self.frames.cameras_listed.connect(self._cameras_listed)
-        self.classify.sample_saved.connect(lambda *_: self.collect_tab.refresh_counts())
-        self.classify.sample_saved.connect(lambda *_: self.collect_tab.refresh_thumbnails())
+        self.classify.sample_saved.connect(lambda *_: self.collect_tab.refresh())
         self.train_tab.use_model_requested.connect(self.use_model)
-        self.train_tab.status_message.connect(self.show_status)
         self.collect_tab.start_camera_requested.connect(self.start_selected_camera)
 
     # ------------------------------------------------------------------ settings
@@ -140,33 +143,18 @@ class MainWindow(QMainWindow):
         elif not (isinstance(geo, QByteArray) and not geo.isEmpty()):
             self.resize(1400, 900)
         self.tabs.setCurrentIndex(min(max(0, get_int(s, "window/tab", 0)), len(TABS) - 1))
-        self.classify_tab.threshold_slider.setValue(get_int(s, "classify/threshold", 60))
-        self.classify_tab.smoothing_slider.setValue(get_int(s, "classify/smoothing", 3))
-        self.frames.mirror_camera = get_bool(s, "camera/mirror", True)
-        self.camera_index = get_int(s, "camera/index", 0)
-        self.collect_tab.target.setValue(get_int(s, "collect/target", 20))
-        self.train_tab.restore_settings(s)
+        for tab in self.all_tabs:
+            tab.restore_settings(s)
 
     def save_settings(self) -> None:
         s = self.settings
         s.setValue("window/geometry", self.saveGeometry())
         s.setValue("window/size", self.size())
         s.setValue("window/tab", self.tabs.currentIndex())
-        s.setValue("classify/threshold", self.classify_tab.threshold_slider.value())
-        s.setValue("classify/smoothing", self.classify_tab.smoothing_slider.value())
-        s.setValue("camera/index", self.camera_index)
-        s.setValue("camera/mirror", self.frames.mirror_camera)
-        mode = self.classify.mode
-        s.setValue("classify/source", mode if mode != "none" else get_str(s, "classify/source", "camera"))
-        if mode == "video" and self.frames.video_path:
-            s.setValue("classify/video", str(self.frames.video_path))
-        if mode == "images" and self.classify.files:
-            s.setValue("classify/images", [str(p) for p in self.classify.files[:2000]])
-            s.setValue("classify/image_index", self.classify.file_index)
-        if self.classify.model_path:
-            s.setValue("model/path", str(self.classify.model_path))
-        s.setValue("collect/target", self.collect_tab.target.value())
-        self.train_tab.save_settings(s)
+        if self.report is not None and self.report.path:
+            s.setValue("model/path", str(self.report.path))
+        for tab in self.all_tabs:
+            tab.save_settings(s)
         s.sync()
 
     # ------------------------------------------------------------------ start-up
@@ -185,8 +173,7 @@ class MainWindow(QMainWindow):
         if self.worker is not None:
             return
         log.info("window shown %.3f s after creation", time.perf_counter() - self.t_created)
-        self.worker = InferenceWorker()
-        w = self.worker
+        self.worker = w = InferenceWorker()
         self._requests = _Requests()
         self._requests.start.connect(w.start)
         self._requests.describe.connect(w.describe_architecture)
@@ -211,25 +198,8 @@ class MainWindow(QMainWindow):
             self._worker_error(_missing_model_error(path))
             self._requests.describe.emit()
         if self.start_source:
-            self.restore_source()
+            self.classify_tab.start_last_source()
         self.frames.list_cameras_async()
-
-    def restore_source(self) -> None:
-        s = self.settings
-        source = get_str(s, "classify/source", "camera")
-        if source == "video" and Path(get_str(s, "classify/video", "")).is_file():
-            self.classify.open_video(get_str(s, "classify/video", ""))
-        elif source == "images":
-            files = [p for p in (s.value("classify/images") or []) if Path(p).exists()]
-            if isinstance(s.value("classify/images"), str):
-                files = [s.value("classify/images")]
-            if files:
-                self.classify.open_paths(files)
-                self.classify.show_file(get_int(s, "classify/image_index", 0))
-                return
-            self.classify.start_camera(self.camera_index)
-        else:
-            self.classify.start_camera(self.camera_index)
 
     def _progress(self, text: str) -> None:
         self.model_status.setText(text)
@@ -245,18 +215,22 @@ class MainWindow(QMainWindow):
         self.model_tab.show_report(report)
         self.train_tab.set_current_model(report.path, report.class_names)
         self.collect_tab.set_classes(report.class_names)
-        self.model_status.setText(f"Model: {report.title}")
+        self._show_model()
         self.model_ready.emit(report)
+
+    def _show_model(self) -> None:
+        if self.report is None:
+            self.model_status.setText("No model loaded")
+        else:
+            self.model_status.setText(f"Model: {self.report.title} · {len(self.report.class_names)} classes")
 
     def _worker_error(self, exc) -> None:
         text = str(exc) or type(exc).__name__
         self.model_error = text
         self.classify.on_model_error(exc)
-        self.model_status.setText("No model loaded" if self.report is None else f"Model: {self.report.title}")
+        self._show_model()
         self.show_status(text)
-
-    def _cameras_listed(self, cameras) -> None:
-        self.classify_tab.set_cameras(cameras, self.camera_index)
+        self.model_failed.emit(text)
 
     def _warn_if_user_dir_unusable(self) -> None:
         """Classifying still works without the user folder; saving does not: say so once, without blocking."""
@@ -284,38 +258,12 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(text, ms)
 
     def start_selected_camera(self) -> None:
-        index = self.classify_tab.camera_combo.currentData()
-        self.camera_index = self.camera_index if index is None else int(index)
-        self.tabs.setCurrentIndex(self.tabs.currentIndex())
-        self.classify.start_camera(self.camera_index)
+        self.tabs.setCurrentWidget(self.classify_tab)
+        self.classify_tab.start_selected_camera()
 
     def use_model(self, path: str) -> None:
         self.classify.load_model(path)
-        self.tabs.setCurrentIndex(0)
-
-    def ask_open_images(self) -> None:
-        files, _ = QFileDialog.getOpenFileNames(
-            self, "Open images", "", "Images (*.jpg *.jpeg *.png *.bmp *.gif *.tif *.tiff *.webp);;All files (*)")
-        if files:
-            self.tabs.setCurrentIndex(0)
-            self.classify.open_paths(files)
-
-    def ask_open_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Open a folder of images")
-        if folder:
-            self.tabs.setCurrentIndex(0)
-            self.classify.open_paths([folder])
-
-    def ask_open_video(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open video", "", "Videos (*.avi *.mp4 *.mov *.mkv *.webm *.m4v);;All files (*)")
-        if path:
-            self.tabs.setCurrentIndex(0)
-            self.classify.open_video(path)
-
-    def ask_open_model(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open model", "", "Keras model (*.keras)")
-        if path:
-            self.classify.load_model(path)
+        self.tabs.setCurrentWidget(self.classify_tab)
 
     def toggle_full_screen(self) -> None:
         self.showNormal() if self.isFullScreen() else self.showFullScreen()
@@ -330,25 +278,33 @@ class MainWindow(QMainWindow):
             return
         self.closing = True
         self.save_settings()
-        self.collect_tab.cancel_burst()
+        for tab in self.all_tabs:
+            if tab.busy():
+                tab.request_stop()
         self.frames.shutdown()
-        if self.train_tab.busy():
-            self.train_tab.request_stop()
+        if self.train_tab.busy():  # it ends within a batch, then evaluates and saves its model
             self.show_status("Stopping training: finishing the batch and saving the model…", 0)
+            self.train_tab.training_running.connect(self._training_running)
+            return
         self._finish_close()
 
+    def _training_running(self, running: bool) -> None:
+        if not running:
+            QTimer.singleShot(0, self._finish_close)  # after the Train tab has handled the end itself
+
     def _finish_close(self) -> None:
-        if self.train_tab.busy():  # the worker ends within a batch, then evaluates and saves
-            QTimer.singleShot(50, self._finish_close)
+        if self.closed_cleanly:
             return
         self.shutdown()
         self.closed_cleanly = True
         self.close()
+        self.closed.emit()
 
     def shutdown(self) -> None:
-        """Stop the source and every worker thread and wait for them (idempotent)."""
+        """Stop the source, every tab's work and every worker thread, and wait for them (idempotent)."""
         self.frames.shutdown()
-        self.train_tab.shutdown()
+        for tab in self.all_tabs:
+            tab.shutdown()
         stop_thread(self.worker_thread)
         self.worker_thread = None
 
@@ -361,7 +317,3 @@ def _missing_model_error(path: Path):
         return ModelFileError(f"the shipped model is missing ({path.name}); open a model with File ▸ Open model (Ctrl+M) "
                               "or train one on the Train tab")
     return ModelFileError(f"{path}: no such model file; open another with Ctrl+M")
-
-
-def platform_name() -> str:
-    return sys.platform

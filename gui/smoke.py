@@ -38,12 +38,12 @@ def expected_label(path: Path) -> str:
 
 
 def collect_images(items) -> list[Path]:
-    from gui.tabs.classify import list_folder_images
+    from core.data.samples import list_images
 
     files: list[Path] = []
     for item in items or []:
         p = Path(item)
-        files += list_folder_images(p) if p.is_dir() else [p]
+        files += list_images(p) if p.is_dir() else [p]
     return files
 
 
@@ -152,11 +152,7 @@ class SmokeRun(QObject):
             except (OSError, ValueError):
                 pass
         self.exit_code = code
+        self.win.closed.connect(lambda: self.app.exit(code))  # once the workers have ended
         self.win.close()
-        self._exit_when_closed()
-
-    def _exit_when_closed(self) -> None:
-        if self.win.closed_cleanly or not self.win.isVisible():
-            self.app.exit(self.exit_code)
-        else:
-            QTimer.singleShot(50, self._exit_when_closed)
+        if self.win.closed_cleanly or not self.win.isVisible():  # already closed: nothing to wait for
+            self.app.exit(code)

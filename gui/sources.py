@@ -22,11 +22,11 @@ log = logging.getLogger(__name__)
 
 class FrameService(QObject):
     frame_arrived = Signal(object)  # core.camera.Frame (BGR), on the UI thread
-    source_started = Signal(str)  # "camera" or "video"
     source_failed = Signal(object)  # CameraError
     source_ended = Signal()
     source_stopped = Signal()
     cameras_listed = Signal(list)  # [CameraInfo]
+    _probed = Signal(list)  # from the probing thread; queued to the UI thread
 
     def __init__(self, parent=None, *, poll_ms: int = 10, camera_factory=None):
         super().__init__(parent)
@@ -41,7 +41,7 @@ class FrameService(QObject):
         self._last_seq = 0
         self._reported = False
         self._probe: threading.Thread | None = None
-        self._probe_result: list | None = None
+        self._probed.connect(self._probe_done)
         self._timer = QTimer(self)
         self._timer.setInterval(poll_ms)
         self._timer.timeout.connect(self._poll)
@@ -71,7 +71,6 @@ class FrameService(QObject):
         self._reported = False
         grabber.start()
         self._timer.start()
-        self.source_started.emit(self.kind)
 
     def stop(self) -> None:
         """Stop the current source and wait for its thread (a frame read at most)."""
@@ -84,9 +83,6 @@ class FrameService(QObject):
     @property
     def running(self) -> bool:
         return self.grabber is not None and self.grabber.state in ("opening", "running")
-
-    def latest(self):
-        return self.grabber.latest() if self.grabber is not None else None
 
     def describe(self) -> str:
         if self.kind == "camera":
@@ -121,25 +117,20 @@ class FrameService(QObject):
 
         def probe():
             try:
-                self._probe_result = list_cameras()
+                cameras = list_cameras()
             except Exception:  # probing must never take the app down
                 log.exception("listing cameras failed")
-                self._probe_result = []
+                cameras = []
+            self._probed.emit(cameras)
 
-        self._probe_result = None
         self._probe = threading.Thread(target=probe, name="camera-probe", daemon=True)
         self._probe.start()
-        QTimer.singleShot(50, self._check_probe)
 
-    def _check_probe(self) -> None:
-        if self._probe is None:
-            return
-        if self._probe.is_alive():
-            QTimer.singleShot(50, self._check_probe)
-            return
-        self._probe.join()
-        self._probe = None
-        self.cameras = list(self._probe_result or [])
+    def _probe_done(self, cameras: list) -> None:
+        if self._probe is not None:
+            self._probe.join()
+            self._probe = None
+        self.cameras = list(cameras)
         self.cameras_listed.emit(self.cameras)
 
     def shutdown(self) -> None:

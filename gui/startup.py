@@ -192,43 +192,40 @@ def _selectable():
 def watch_start(app, window, args, t0: float) -> None:
     """Log launch-to-model-ready; on a failed first load, log and show a message box (never vanish).
 
-    With ``--smoke-test``/``--screenshot`` hands over to :mod:`gui.smoke`, which
-    also decides the exit code.
+    Listens to the window's ``model_ready`` / ``model_failed`` signals for the
+    first outcome only.  With ``--smoke-test``/``--screenshot`` hands over to
+    :mod:`gui.smoke`, which also decides the exit code.
     """
-    from PySide6.QtCore import QTimer
-
     smoke_run = None
     if getattr(args, "smoke_test", None) is not None or getattr(args, "screenshot", None):
         from gui.smoke import SmokeRun
 
         smoke_run = SmokeRun(app, window, args, t0)
-    state = {"done": False}
-    timer = QTimer(window)
 
-    def check():
-        if state["done"] or window.closing:
-            timer.stop()
+    def first_outcome():
+        window.model_ready.disconnect(ready)
+        window.model_failed.disconnect(failed)
+
+    def ready(report):
+        first_outcome()
+        log.info("model ready %.2f s after launch: %s", time.perf_counter() - t0, report.path)
+        if smoke_run:
+            smoke_run.model_ready()
+
+    def failed(error: str):
+        first_outcome()
+        if window.closing:
             return
-        if window.report is not None:
-            state["done"] = True
-            timer.stop()
-            log.info("model ready %.2f s after launch: %s", time.perf_counter() - t0, window.report.path)
-            if smoke_run:
-                smoke_run.model_ready()
-        elif window.model_error:
-            state["done"] = True
-            timer.stop()
-            error = window.model_error
-            log.error("start-up failed: could not load the model: %s", error)
-            text = failure_text("Hand Sign Studio could not load its model. You can still open another model "
-                                "with File ▸ Open model (Ctrl+M), or reinstall the app.", error)
-            box = show_failure("Hand Sign Studio: start-up problem", text, parent=window, block=False)
-            window._startup_box = box  # keep it alive
-            if smoke_run:
-                smoke_run.start_failed(error, box)
+        log.error("start-up failed: could not load the model: %s", error)
+        text = failure_text("Hand Sign Studio could not load its model. You can still open another model "
+                            "with File ▸ Open model (Ctrl+M), or reinstall the app.", error)
+        box = show_failure("Hand Sign Studio: start-up problem", text, parent=window, block=False)
+        window._startup_box = box  # keep it alive
+        if smoke_run:
+            smoke_run.start_failed(error, box)
 
-    timer.timeout.connect(check)
-    timer.start(50)
+    window.model_ready.connect(ready)
+    window.model_failed.connect(failed)
 
 
 def run_guarded(main) -> int:

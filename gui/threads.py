@@ -64,10 +64,6 @@ def keep_ui_responsive() -> None:
         sys.setswitchinterval(0.001)
 
 
-def backend_ready() -> bool:
-    return _backend_ready
-
-
 WORKER_NICENESS = 10
 
 

@@ -3,8 +3,10 @@
     HANDSIGN_DATA=../shared/datasets python -m tools.screenshots --out docs/screenshots [--model M.keras]
 
 Runs offscreen with a throw-away user folder.  Classify plays a video made of
-SIGNS test images through the camera path; Train runs a short real ResNet-50
-training on a SIGNS subset; Model selects a block; Collect captures a burst.
+SIGNS test images through the camera path; Collect captures a burst for two
+classes, each from a video of that class's photos; Model selects a block; Train
+runs a short real ResNet-50 training on a SIGNS subset.  ``--tabs`` renders
+only some of them (the Train tab takes minutes on a CPU).
 """
 
 from __future__ import annotations
@@ -33,6 +35,37 @@ def _settle(app, seconds):
         time.sleep(0.01)
 
 
+def _class_video(path: Path, label: str, per_image: int = 6) -> Path:
+    """A 640x480 video of the SIGNS test photos of one class, so a burst captures only that class."""
+    import cv2
+    import numpy as np
+
+    from core.images import read_image
+    from core.paths import resolve_data
+    from tools.videos import write_test_video
+
+    frames = []
+    for photo in sorted((resolve_data("signs") / "test_signs").glob(f"{label}_*.jpg"))[:16]:
+        frame = np.full((480, 640, 3), 50, np.uint8)
+        frame[40:440, 120:520] = cv2.resize(read_image(photo), (400, 400), interpolation=cv2.INTER_AREA)
+        frames += [frame] * per_image
+    return write_test_video(path, frames, fps=30)
+
+
+def _collect(app, win, work: Path) -> None:
+    """Bursts for classes 2 and 5, each captured from a video of that class."""
+    tab = win.collect_tab
+    win.tabs.setCurrentWidget(tab)
+    win.frames.loop_video = True
+    for cls, n in (("2", 6), ("5", 14)):
+        shown = win.classify.frames_shown
+        win.classify.open_video(_class_video(work / f"class{cls}.avi", cls))
+        _wait(app, lambda shown=shown: win.classify.frames_shown > shown + 3, timeout=60)  # the new video plays
+        tab.select_class(cls)
+        tab.start_burst(count=n, countdown=0, interval_ms=80)
+        _wait(app, lambda: not tab.capturing)
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m tools.screenshots")
     p.add_argument("--out", default="docs/screenshots")
@@ -41,7 +74,9 @@ def main(argv=None) -> int:
     p.add_argument("--per-class", type=int, default=30, help="training images per class for the Train tab")
     p.add_argument("--width", type=int, default=1400)
     p.add_argument("--height", type=int, default=860)
+    p.add_argument("--tabs", default="classify,collect,model,train", help="which screenshots, comma-separated")
     args = p.parse_args(argv)
+    tabs = set(args.tabs.split(","))
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     work = Path(tempfile.mkdtemp(prefix="handsign-shots-"))
     os.environ["HANDSIGN_HOME"] = str(work / "home")
@@ -71,35 +106,40 @@ def main(argv=None) -> int:
         print(f"wrote {path}")
 
     # Classify: the camera path with a video of SIGNS test images, paused on a frame.
-    video = write_demo_video(work / "demo.avi", seconds=3.0)
-    win.classify_tab.smoothing_slider.setValue(1)
-    win.classify.open_video(video)
-    _wait(app, lambda: win.classify.results_shown >= 12)
-    win.classify.set_paused(True)
-    _settle(app, 0.5)
-    shot("classify")
+    if "classify" in tabs:
+        video = write_demo_video(work / "demo.avi", seconds=3.0)
+        win.classify_tab.results.set_smoothing_frames(1)
+        win.classify.open_video(video)
+        _wait(app, lambda: win.classify.results_shown >= 12)
+        win.classify.set_paused(True)
+        _settle(app, 0.5)
+        shot("classify")
+        win.classify.set_paused(False)
 
-    # Collect: a burst from the same video for two classes.
-    win.classify.set_paused(False)
-    win.frames.loop_video = True
-    win.classify.open_video(video)
-    tab = win.collect_tab
-    win.tabs.setCurrentWidget(tab)
-    for cls, n in (("2", 6), ("5", 14)):
-        tab.select_class(cls)
-        tab.start_burst(count=n, countdown=0, interval_ms=80)
-        _wait(app, lambda: not tab.capturing)
-    shot("collect")
+    if "collect" in tabs:
+        _collect(app, win, work)
+        shot("collect")
     win.frames.stop()
 
     # Model: the summary table and the picture, block 3a selected.
-    win.tabs.setCurrentWidget(win.model_tab)
-    _wait(app, lambda: win.model_tab.report is not None)
-    if any(b.key == "3a" for b in win.model_tab.arch.blocks):
-        win.model_tab.select_block("3a")
-    shot("model")
+    if "model" in tabs:
+        win.tabs.setCurrentWidget(win.model_tab)
+        _wait(app, lambda: win.model_tab.report is not None)
+        if any(b.key == "3a" for b in win.model_tab.arch.blocks):
+            win.model_tab.select_block("3a")
+        shot("model")
 
     # Train: a short real ResNet-50 training on a SIGNS subset, shown mid-run and at the end.
+    if "train" in tabs:
+        _train(app, win, args, shot)
+    win.close()
+    _wait(app, lambda: win.closed_cleanly)
+    from gui.app import exit_without_finalizing
+
+    return exit_without_finalizing(0)
+
+
+def _train(app, win, args, shot) -> None:
     tt = win.train_tab
     win.tabs.setCurrentWidget(tt)
     tt.dataset_combo.setCurrentIndex(tt.dataset_combo.findData("signs"))
@@ -112,12 +152,6 @@ def main(argv=None) -> int:
     shot("train")
     _wait(app, lambda: not tt.running)
     shot("train_results")
-
-    win.close()
-    _wait(app, lambda: win.closed_cleanly)
-    from gui.app import exit_without_finalizing
-
-    return exit_without_finalizing(0)
 
 
 if __name__ == "__main__":

@@ -6,21 +6,23 @@ talks to a worker through queued signals connected to its slots, and the
 worker answers with typed signals.  Every job body runs inside ``try/except``
 that emits ``errored(exception)`` and always ends with ``finished``.
 
-* :class:`InferenceWorker`: loads the model the Classify tab uses, classifies
-  frames and image files, describes the model for the Model tab.
+:class:`InferenceWorker` loads the model the Classify tab uses, classifies
+frames and image files, and describes the model for the Model tab
+(``core.model.describe``).
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal, Slot
 
+from core.model.describe import describe_model
 from gui.threads import ensure_backend
 
 log = logging.getLogger(__name__)
@@ -30,26 +32,9 @@ log = logging.getLogger(__name__)
 
 
 @dataclass
-class ModelReport:
-    """What the views need to know about a model (plain data, safe to pass between threads)."""
-
-    path: Path | None
-    class_names: list[str]
-    input_size: tuple[int, int]
-    summary: dict[str, Any]
-    blocks: list[Any]  # core.model.architecture.Block
-    run_card: dict[str, Any] = field(default_factory=dict)
-    architecture: str = ""
-    trained: bool = True  # False: the bare architecture, shown when no model file is loaded
-    engine: str = ""  # the per-frame inference engine (core.inference.classifier.Classifier.engine)
-
-    @property
-    def title(self) -> str:
-        return self.path.name if self.path else "ResNet-50 (untrained, architecture only)"
-
-
-@dataclass
 class FrameResult:
+    """One classified frame or image file, or why it could not be classified."""
+
     kind: str  # "frame" or "file"
     seq: int
     prediction: Any = None  # core.inference.classifier.Prediction
@@ -57,30 +42,6 @@ class FrameResult:
     image: np.ndarray | None = None  # decoded RGB image (file requests)
     path: str | None = None
     error: Exception | None = None
-    bgr: bool = False
-
-
-def describe_model(model, path: Path | None, info, *, trained: bool = True) -> ModelReport:
-    """Summary table and block outline of ``model``; call on the thread that owns it."""
-    from core.model.architecture import Block, outline
-    from core.model.summary import summarize
-
-    summary = summarize(model)
-    names = [layer["name"] for layer in summary["layers"]]
-    if any(n.startswith("res2a_branch") for n in names):
-        blocks = outline(model)
-    else:  # not the notebook's ResNet-50: one box per layer
-        blocks = [Block(x["name"], "layer", x["name"], x["type"], x["output_shape"], [x["name"]]) for x in summary["layers"]]
-    return ModelReport(
-        path=path,
-        class_names=list(info.class_names),
-        input_size=tuple(info.input_size),
-        summary=summary,
-        blocks=blocks,
-        run_card=dict(info.run_card or {}),
-        architecture=info.architecture or model.name,
-        trained=trained,
-    )
 
 
 # --------------------------------------------------------------------------- inference
@@ -90,7 +51,7 @@ class InferenceWorker(QObject):
     started = Signal()  # the backend is imported and ready
     progress = Signal(str)  # a status line ("Loading TensorFlow…")
     devices_found = Signal(list)  # ["cpu", "gpu:0", ...]
-    model_loaded = Signal(object)  # ModelReport
+    model_loaded = Signal(object)  # core.model.describe.ModelReport
     summary_ready = Signal(object)  # ModelReport of the bare architecture
     result_ready = Signal(object)  # FrameResult (prediction or error)
     errored = Signal(object)  # an exception from a model job
@@ -163,7 +124,7 @@ class InferenceWorker(QObject):
 
     @Slot(object, object, int, bool)
     def classify_frame(self, image, region, seq, bgr):
-        result = FrameResult("frame", seq, bgr=bgr)
+        result = FrameResult("frame", seq)
         try:
             if self.classifier is None:
                 from core.errors import ModelFileError

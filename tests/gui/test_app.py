@@ -38,7 +38,7 @@ def test_missing_shipped_model_is_a_message_and_the_app_works(make_window, qtbot
     wait_for(qtbot, lambda: win.model_error is not None)
     assert "shipped model is missing" in win.classify_tab.model_banner.text()
     assert win.classify_tab.model_banner.button.text() == "Open model…"
-    assert win.classify_tab.top_label.big.text() == "–"
+    assert win.classify_tab.results.top_label.big.text() == "–"
     wait_for(qtbot, lambda: win.model_tab.report is not None, timeout=60_000)  # the bare architecture
     assert not win.model_tab.report.trained and "untrained" in win.model_tab.details.text()
 
@@ -49,9 +49,9 @@ def test_settings_survive_a_restart(make_window, qtbot, signs_model, signs_video
     win = make_window(model_path=signs_model)
     win.resize(1250, 777)
     win.tabs.setCurrentIndex(2)
-    win.camera_index = 3
-    win.classify_tab.threshold_slider.setValue(72)
-    win.classify_tab.smoothing_slider.setValue(5)
+    win.classify_tab.camera_index = 3
+    win.classify_tab.results.threshold_slider.setValue(72)
+    win.classify_tab.results.smoothing_slider.setValue(5)
     win.train_tab.epochs.setValue(7)
     win.train_tab.batch_size.setValue(24)
     win.classify.open_video(signs_video[0])
@@ -63,9 +63,9 @@ def test_settings_survive_a_restart(make_window, qtbot, signs_model, signs_video
     wait_for(qtbot, lambda: again.classify.model_ready)
     assert again.classify.model_path == signs_model
     assert (again.width(), again.height()) == size
-    assert again.tabs.currentIndex() == 2 and again.camera_index == 3
-    assert again.classify_tab.threshold_slider.value() == 72 and again.classify.threshold == 0.72
-    assert again.classify_tab.smoothing_slider.value() == 5
+    assert again.tabs.currentIndex() == 2 and again.classify_tab.camera_index == 3
+    assert again.classify_tab.results.threshold_slider.value() == 72 and again.classify.threshold == 0.72
+    assert again.classify_tab.results.smoothing_slider.value() == 5
     assert again.train_tab.epochs.value() == 7 and again.train_tab.batch_size.value() == 24
     assert again.train_tab.preset_combo.currentData() == "custom"
     assert again.classify.mode == "video"  # the last source is opened again
@@ -75,18 +75,32 @@ def test_keyboard_shortcuts(make_window, qtbot, signs_model, tiny_signs_tree):
     from PySide6.QtCore import Qt
     from PySide6.QtTest import QTest
 
-    win = make_window(model_path=signs_model)
-    for i in range(4):
-        QTest.keyClick(win, Qt.Key.Key_1 + i, Qt.KeyboardModifier.ControlModifier)
-        assert win.tabs.currentIndex() == i
-    QTest.keyClick(win, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)
-    win.classify.open_paths([tiny_signs_tree / "0"])
-    wait_for(qtbot, lambda: win.classify.results_shown > 0)
-    QTest.keyClick(win, Qt.Key.Key_PageDown)
-    wait_for(qtbot, lambda: win.classify.file_index == 1)
-    QTest.keyClick(win, Qt.Key.Key_Space)
-    assert win.classify.paused
-    QTest.keyClick(win, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    from core.inference.region import DEFAULT_SIDE
     from core.paths import user_dir
 
+    ctrl = Qt.KeyboardModifier.ControlModifier
+    win = make_window(model_path=signs_model)
+    for i in range(4):
+        QTest.keyClick(win, Qt.Key.Key_1 + i, ctrl)
+        assert win.tabs.currentIndex() == i
+    QTest.keyClick(win, Qt.Key.Key_1, ctrl)
+    c = win.classify
+    c.open_paths([tiny_signs_tree / "0"])
+    wait_for(qtbot, lambda: c.results_shown > 0)
+    QTest.keyClick(win, Qt.Key.Key_PageDown)
+    wait_for(qtbot, lambda: c.file_index == 1)
+    QTest.keyClick(win, Qt.Key.Key_PageUp)
+    wait_for(qtbot, lambda: c.file_index == 0)
+    QTest.keyClick(win, Qt.Key.Key_Space)
+    assert c.paused and win.classify_tab.source_bar.pause_button.text() == "Resume"
+    QTest.keyClick(win, Qt.Key.Key_Space)
+    assert not c.paused
+    QTest.keyClick(win, Qt.Key.Key_S, ctrl)
     assert len(list((user_dir() / "snapshots").glob("*.png"))) == 1
+    c.set_region((0.3, 0.3, 0.4))
+    QTest.keyClick(win, Qt.Key.Key_R, ctrl)  # centre the region again
+    assert c.region_norm() == (0.5, 0.5, DEFAULT_SIDE["images"])
+    win.tabs.setCurrentWidget(win.collect_tab)
+    QTest.keyClick(win, Qt.Key.Key_K, ctrl)  # start the camera: there is none here, and the window says so
+    assert win.tabs.currentWidget() is win.classify_tab and c.mode == "camera"
+    wait_for(qtbot, lambda: "could not be opened" in win.classify_tab.banner.text())

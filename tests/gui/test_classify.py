@@ -6,12 +6,13 @@ from __future__ import annotations
 import time
 
 import numpy as np
+import pytest
 
 from tests.gui.conftest import settle, signs_test_images, wait_for
 
 
 def _shown_class(win) -> str:
-    return win.classify_tab.top_label.big.text()
+    return win.classify_tab.results.top_label.big.text()
 
 
 def _step_through(qtbot, win, files):
@@ -28,7 +29,7 @@ def _step_through(qtbot, win, files):
         wait_for(qtbot, lambda b=before: c.results_shown > b)
         d = c.last_display
         shown = _shown_class(win) if not d.unsure else d.top_class
-        out.append((f, shown, d.probabilities.copy(), win.classify_tab.bars.top))
+        out.append((f, shown, d.probabilities.copy(), win.classify_tab.results.bars.top))
     return out
 
 
@@ -38,7 +39,7 @@ def test_classify_signs_images_with_a_trained_model(make_window, qtbot, signs_di
 
     files = signs_test_images(signs_dir, 3)
     win = make_window(model_path=signs_model)
-    win.classify_tab.threshold_slider.setValue(0)  # never "unsure": always show the class
+    win.classify_tab.results.threshold_slider.setValue(0)  # never "unsure": always show the class
     results = _step_through(qtbot, win, files)
     reference = Classifier.load(signs_model)
     correct = 0
@@ -50,13 +51,13 @@ def test_classify_signs_images_with_a_trained_model(make_window, qtbot, signs_di
         correct += shown == f.name.split("_")[0]
     assert correct >= len(files) * 0.6, f"only {correct}/{len(files)} right: the small test model learned too little"
     assert "Image 18 of 18" in win.classify_tab.source_label.text()
-    assert win.classify_tab.input_view._image.width() == 64
+    assert win.classify_tab.results.input_view._image.width() == 64
 
 
 def test_classify_signs_with_the_shipped_model(make_window, qtbot, signs_dir, shipped_model):
     files = signs_test_images(signs_dir, 5)
     win = make_window(model_path=shipped_model)
-    win.classify_tab.threshold_slider.setValue(0)
+    win.classify_tab.results.threshold_slider.setValue(0)
     results = _step_through(qtbot, win, files)
     right = sum(shown == f.name.split("_")[0] for f, shown, _, _ in results)
     assert right >= 0.9 * len(files), [(f.name, s) for f, s, _, _ in results]
@@ -67,11 +68,11 @@ def test_unsure_below_threshold(make_window, qtbot, signs_dir, signs_model):
     win.classify.open_paths(signs_test_images(signs_dir, 1)[:1])
     wait_for(qtbot, lambda: win.classify.results_shown > 0)
     conf = win.classify.last_display.confidence
-    win.classify_tab.threshold_slider.setValue(min(100, int(conf * 100) + 1))
-    assert win.classify.last_display.unsure and win.classify_tab.top_label.big.text() == "?"
-    assert "unsure" in win.classify_tab.top_label.small.text()
-    win.classify_tab.threshold_slider.setValue(0)
-    assert win.classify_tab.top_label.state == "sure"
+    win.classify_tab.results.threshold_slider.setValue(min(100, int(conf * 100) + 1))
+    assert win.classify.last_display.unsure and win.classify_tab.results.top_label.big.text() == "?"
+    assert "unsure" in win.classify_tab.results.top_label.small.text()
+    win.classify_tab.results.threshold_slider.setValue(0)
+    assert win.classify_tab.results.top_label.state == "sure"
 
 
 def test_region_changes_what_the_model_sees(make_window, qtbot, signs_dir, signs_model):
@@ -79,11 +80,11 @@ def test_region_changes_what_the_model_sees(make_window, qtbot, signs_dir, signs
     c = win.classify
     c.open_paths(signs_test_images(signs_dir, 1)[:1])
     wait_for(qtbot, lambda: c.results_shown > 0)
-    full = win.classify_tab.input_view._image.copy()
+    full = win.classify_tab.results.input_view._image.copy()
     n = c.results_shown
     c.set_region((0.25, 0.25, 0.4))  # the top-left corner only
     wait_for(qtbot, lambda: c.results_shown > n)
-    assert win.classify_tab.input_view._image != full
+    assert win.classify_tab.results.input_view._image != full
     region = c.pixel_region(c.current_image)
     assert (region.x, region.y, region.w, region.h) == (3, 3, 26, 26)  # 0.4 of 64 px, centred at 16
 
@@ -98,7 +99,7 @@ def test_video_file_plays_through_the_camera_path(make_window, qtbot, signs_vide
     assert c.frames_shown >= len(labels) // 2  # the UI shows the newest frame, it may skip some
     assert c.results_shown >= 3
     assert win.classify_tab.frame_view.frame_size() == (320, 240)
-    assert "fps" in win.classify_tab.rates_label.text() and "ms per inference" in win.classify_tab.rates_label.text()
+    assert "fps" in win.classify_tab.results.rates_label.text() and "ms per inference" in win.classify_tab.results.rates_label.text()
     # "Play again" restarts it through the same path.
     shown = c.frames_shown
     win.classify_tab.banner.button.click()
@@ -155,7 +156,7 @@ def test_camera_unplugged_mid_stream(make_window, qtbot, signs_model):
     wait_for(qtbot, lambda: win.classify.frames_shown > 5)
     wait_for(qtbot, lambda: "stopped delivering frames" in win.classify_tab.banner.text(), timeout=15_000)
     assert win.classify_tab.banner.button.text() == "Retry"
-    assert win.classify_tab.frame_view.has_frame() or "stopped" in win.classify_tab.frame_view.placeholder
+    assert win.classify_tab.frame_view.frame_size() != (0, 0) or "stopped" in win.classify_tab.frame_view.placeholder
 
 
 def test_corrupt_image_is_a_message_and_the_next_one_works(make_window, qtbot, tmp_path, signs_dir, signs_model):
@@ -192,7 +193,7 @@ def test_pause_snapshot_and_save_as_class(make_window, qtbot, signs_video, signs
     c.open_video(path)
     wait_for(qtbot, lambda: c.results_shown > 2)
     win.pause_action.trigger()  # Space
-    assert c.paused and win.classify_tab.pause_button.text() == "Resume"
+    assert c.paused and win.classify_tab.source_bar.pause_button.text() == "Resume"
     n = c.frames_shown
     settle(qtbot, 0.4)
     assert c.frames_shown == n  # frozen on the current frame
@@ -221,61 +222,100 @@ def test_drop_a_folder_steps_through_it(make_window, qtbot, tiny_signs_tree, sig
     assert "Image 1 of 12" in win.classify_tab.source_label.text()
 
 
-# ---------------------------------------------------------------- controller logic without widgets
+# ---------------------------------------------------------------- the controller with the real tab, no worker
 
 
-class FakeView:
-    def __init__(self):
-        self.calls = []
-
-    def __getattr__(self, name):
-        def record(*args, **kwargs):
-            self.calls.append((name, args, kwargs))
-
-        return record
-
-
-def test_controller_smoothing_and_unsure_with_a_fake_view(qapp):
-    from core.inference.classifier import Prediction
+@pytest.fixture
+def lone_tab(qtbot):
+    """A real ClassifyTab offscreen with its controller and a frame service, but no inference worker."""
     from gui.sources import FrameService
-    from gui.tabs.classify import ClassifyController
+    from gui.tabs.classify import ClassifyTab
+
+    frames = FrameService()
+    tab = ClassifyTab(frames)
+    qtbot.addWidget(tab)
+    tab.resize(1200, 800)
+    tab.show()
+    yield tab
+    frames.shutdown()
+
+
+def _result(seq, probs, model_input=None):
+    from core.inference.classifier import Prediction
     from gui.workers.inference import FrameResult
 
-    view = FakeView()
-    frames = FrameService()
-    c = ClassifyController(view, frames)
+    return FrameResult("frame", seq, Prediction(np.array(probs, np.float32), ["a", "b"], 0.01), model_input)
+
+
+def test_controller_smoothing_and_unsure_on_the_real_tab(lone_tab):
+    from gui.workers.inference import FrameResult
+
+    tab, c = lone_tab, lone_tab.controller
     c.mode = "camera"
     c.model_ready = True
-    c.class_names = ["a", "b"]
-    c.set_smoothing(2)
-    c.threshold = 0.7
-    names = ["a", "b"]
-    c.on_result(FrameResult("frame", 1, Prediction(np.array([0.9, 0.1], np.float32), names, 0.01), np.zeros((4, 4, 3), np.uint8)))
+    c.on_model_loaded(type("Report", (), {"path": None, "class_names": ["a", "b"]})())
+    assert [b.text() for b in tab.results.class_buttons] == ["a", "b"]
+    tab.results.set_smoothing_frames(2)
+    tab.results.set_threshold_percent(70)
+    assert c.smoother.n == 2 and c.threshold == 0.7
+    c.on_result(_result(1, [0.9, 0.1], np.zeros((4, 4, 3), np.uint8)))
     assert c.last_display.top_class == "a" and not c.last_display.unsure
-    c.on_result(FrameResult("frame", 2, Prediction(np.array([0.3, 0.7], np.float32), names, 0.01), np.zeros((4, 4, 3), np.uint8)))
+    assert tab.results.top_label.big.text() == "a" and tab.results.bars.top == 0
+    c.on_result(_result(2, [0.3, 0.7], np.zeros((4, 4, 3), np.uint8)))
     np.testing.assert_allclose(c.last_display.probabilities, [0.6, 0.4], atol=1e-6)  # mean of the last 2
     assert c.last_display.unsure  # 0.6 < 0.7
-    c.on_result(FrameResult("frame", 1, Prediction(np.array([0.0, 1.0], np.float32), names, 0.01), None))
+    assert tab.results.top_label.big.text() == "?" and "best guess a (60%)" in tab.results.top_label.small.text()
+    np.testing.assert_allclose(tab.results.bars.probabilities, [0.6, 0.4], atol=1e-6)
+    c.on_result(_result(1, [0.0, 1.0]))
     assert c.results_shown == 2  # an older result arriving late is ignored
-    shown = [name for name, _, _ in view.calls]
-    assert shown.count("show_prediction") == 2 and "show_rates" in shown
+    assert tab.results.rates_label.text().endswith("\n10 ms per inference")  # the mean of 10 ms passes
+    tab.results.set_threshold_percent(50)  # re-decides what is on screen
+    assert tab.results.top_label.big.text() == "a"
     c.on_result(FrameResult("frame", 5, error=RuntimeError("boom")))
-    assert view.calls[-1][0] == "show_error" and "boom" in view.calls[-1][1][0]
+    assert "boom" in tab.model_banner.text() and not tab.banner.isVisible()
 
 
-def test_controller_sends_only_the_newest_frame_while_busy(qapp):
+def test_controller_sends_only_the_newest_frame_while_busy(lone_tab):
     from core.camera import Frame
-    from gui.sources import FrameService
-    from gui.tabs.classify import ClassifyController
 
-    c = ClassifyController(FakeView(), FrameService())
+    c = lone_tab.controller
     c.mode, c.model_ready = "camera", True
     sent = []
     c.request_frame.connect(lambda img, region, seq, bgr: sent.append(seq))
     for i in range(5):
         c.on_frame(Frame(np.full((48, 64, 3), i, np.uint8), i + 1, 0.0))
     assert sent == [1]  # the worker is busy with frame 1; 2-4 were replaced by 5
+    assert lone_tab.frame_view.frame_size() == (64, 48)
     c.on_worker_finished("frame")
     assert sent == [1, 5]
     c.on_worker_finished("frame")
     assert sent == [1, 5]
+
+
+def test_the_tab_buttons_drive_the_controller(lone_tab, qtbot, tmp_path):
+    from PySide6.QtCore import Qt
+
+    tab, c = lone_tab, lone_tab.controller
+    assert not tab.source_bar.next_button.isEnabled()
+    qtbot.mouseClick(tab.source_bar.pause_button, Qt.MouseButton.LeftButton)
+    assert c.paused and tab.source_bar.pause_button.text() == "Resume"
+    qtbot.mouseClick(tab.source_bar.pause_button, Qt.MouseButton.LeftButton)
+    assert not c.paused and tab.source_bar.pause_button.text() == "Pause"
+    qtbot.mouseClick(tab.source_bar.snapshot_button, Qt.MouseButton.LeftButton)  # nothing on screen yet
+    assert "nothing to save yet" in tab.banner.text()
+    statuses = []
+    tab.status_message.connect(lambda text, ms: statuses.append(text))
+    c.current_image, c.current_bgr = np.zeros((20, 30, 3), np.uint8), False
+    assert c.snapshot(tmp_path) is not None and statuses and statuses[-1].startswith("Saved snapshot")
+    files = []
+    c.request_file.connect(lambda path, region, seq: files.append(path))
+    folder = tmp_path / "images"
+    folder.mkdir()
+    (folder / "a.png").write_bytes(b"")  # listed by name: decoding is the worker's job
+    (folder / "b.png").write_bytes(b"")
+    c.open_paths([folder])
+    assert tab.source_bar.next_button.isEnabled() and files == [str(folder / "a.png")]
+    qtbot.mouseClick(tab.source_bar.next_button, Qt.MouseButton.LeftButton)
+    assert files[-1] == str(folder / "b.png") and "Image 2 of 2" in tab.source_label.text()
+    qtbot.mouseClick(tab.source_bar.prev_button, Qt.MouseButton.LeftButton)
+    assert files[-1] == str(folder / "a.png")

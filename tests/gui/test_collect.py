@@ -22,8 +22,8 @@ def test_burst_capture_thumbnails_counts_and_delete(make_window, qtbot, signs_vi
     wait_for(qtbot, lambda: not tab.capturing, timeout=15_000)
     files = sorted((collected_dir() / "4").glob("*.jpg"))
     assert len(files) == 5 and tab.counts()["4"] == 5
-    assert tab.thumbs.count() == 5 and "5 samples" in tab.class_list.item(4).text()
-    assert str(collected_dir()) in tab.folder_label.text()
+    assert tab.samples.thumbs.count() == 5 and "5 samples" in tab.capture.class_list.item(4).text()
+    assert str(collected_dir()) in tab.samples.folder_label.text()
     # A second class, then the folder tree is a dataset `handsign train` can read.
     tab.select_class("1")
     assert tab.start_burst(count=3, countdown=0, interval_ms=50)
@@ -31,11 +31,11 @@ def test_burst_capture_thumbnails_counts_and_delete(make_window, qtbot, signs_vi
     ds = load_dataset(collected_dir(), test_split=0.0, val_split=0.0)
     assert ds.class_names == ["1", "4"] and len(ds.train) == 8
     # Delete two samples of class 1.
-    tab.thumbs.item(0).setSelected(True)
-    tab.thumbs.item(1).setSelected(True)
+    tab.samples.thumbs.item(0).setSelected(True)
+    tab.samples.thumbs.item(1).setSelected(True)
     assert tab.delete_selected() == 2
-    assert tab.counts()["1"] == 1 and tab.thumbs.count() == 1
-    tab.thumbs.item(0).setSelected(True)
+    assert tab.counts()["1"] == 1 and tab.samples.thumbs.count() == 1
+    tab.samples.thumbs.item(0).setSelected(True)
     tab.delete_selected()
     assert not (collected_dir() / "1").exists()  # no empty class folder left to break training
 

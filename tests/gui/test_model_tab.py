@@ -23,7 +23,7 @@ def test_summary_table_has_177_rows_and_23_600_006_parameters(model_window):
     from pathlib import Path
 
     tab = model_window.model_tab
-    assert tab.row_count() == 177
+    assert tab.proxy.rowCount() == 177
     assert "Total params: 23,600,006" in tab.totals.text()
     args = [sys.executable, "-m", "core", "summary", "--json"]
     if tab.report.path is not None:
@@ -32,7 +32,7 @@ def test_summary_table_has_177_rows_and_23_600_006_parameters(model_window):
     proc = subprocess.run(args, capture_output=True, text=True, timeout=300, cwd=Path(__file__).resolve().parents[2])
     assert proc.returncode == 0, proc.stderr[-2000:]
     expected = json.loads(proc.stdout.strip().splitlines()[-1])
-    names = [tab.proxy.index(r, 1).data() for r in range(tab.row_count())]
+    names = [tab.proxy.index(r, 1).data() for r in range(tab.proxy.rowCount())]
     assert names == [layer["name"] for layer in expected["layers"]]
     assert f"Trainable params: {expected['trainable_params']:,}" in tab.totals.text()
     row = names.index("res2a_branch2a")
@@ -47,13 +47,13 @@ def test_search_and_sort(model_window):
 
     tab = model_window.model_tab
     tab.search.setText("res2a_")  # searches every column: the 4 conv layers and the 4 batch norms fed by them
-    names = [tab.proxy.index(r, 1).data() for r in range(tab.row_count())]
+    names = [tab.proxy.index(r, 1).data() for r in range(tab.proxy.rowCount())]
     assert sorted(names) == sorted([f"{p}2a_branch{b}" for p in ("res", "bn") for b in ("2a", "2b", "2c", "1")])
     tab.search.setText("dense")
-    assert tab.row_count() == 1
+    assert tab.proxy.rowCount() == 1
     tab.search.clear()
     tab.table.sortByColumn(4, Qt.SortOrder.DescendingOrder)  # by parameters, numerically
-    params = [int(tab.proxy.index(r, 4).data().replace(",", "")) for r in range(tab.row_count())]
+    params = [int(tab.proxy.index(r, 4).data().replace(",", "")) for r in range(tab.proxy.rowCount())]
     assert params == sorted(params, reverse=True) and params[0] == 3 * 3 * 512 * 512 + 512  # a 3x3 conv of stage 5
     tab.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
     assert tab.proxy.index(0, 1).data() == "input_layer"
@@ -75,7 +75,7 @@ def test_architecture_picture_and_block_selection(model_window):
 
     QTest.mouseClick(tab.arch, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
                      QPoint(int(rect.center().x()), int(rect.center().y())))
-    selected = tab.selected_layer_names()
+    selected = [r.data() for r in tab.table.selectionModel().selectedRows(1)]
     block = next(b for b in tab.arch.blocks if b.key == "3a")
     assert tab.arch.selected == "3a" and sorted(selected) == sorted(block.layers)
     assert "res3a_branch1" in selected and all("3a" in n or n.startswith(("add", "activation")) for n in selected)

@@ -1,0 +1,117 @@
+"""What the model says, drawn large: one probability bar per class and the top class in big type."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter
+from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
+
+from gui.widgets.painting import ACCENT, MUTED
+
+
+class ProbabilityBars(QWidget):
+    """One horizontal bar per class with its label and percentage; the top class highlighted."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.class_names: list[str] = []
+        self.probabilities = np.zeros(0, np.float32)
+        self.top = -1
+        self.unsure = False
+        self.setMinimumHeight(160)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+
+    def set_classes(self, names: list[str]) -> None:
+        self.class_names = list(names)
+        self.probabilities = np.zeros(len(names), np.float32)
+        self.top = -1
+        self.update()
+
+    def set_probabilities(self, probs, top: int, unsure: bool) -> None:
+        self.probabilities = np.asarray(probs, np.float32)
+        self.top, self.unsure = int(top), bool(unsure)
+        self.update()
+
+    def sizeHint(self):  # noqa: N802
+        return QSize(360, 44 * max(1, len(self.class_names)))
+
+    def paintEvent(self, event):  # noqa: N802
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        n = len(self.class_names)
+        if n == 0:
+            p.setPen(MUTED)
+            p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "no model loaded")
+            return
+        row = self.height() / n
+        font = QFont(self.font())
+        font.setPixelSize(int(max(14, min(30, row * 0.55))))
+        p.setFont(font)
+        bold = QFont(font)
+        bold.setBold(True)
+        label_w = max(48.0, self.width() * 0.14)
+        pct_w = QFontMetricsF(bold).horizontalAdvance("100.0%") + 12
+        bar_w = max(10.0, self.width() - label_w - pct_w - 12)
+        for i, name in enumerate(self.class_names):
+            y = i * row
+            prob = float(self.probabilities[i]) if i < len(self.probabilities) else 0.0
+            is_top = i == self.top
+            p.setPen(QColor("#111") if is_top else QColor("#444"))
+            font.setBold(is_top)
+            p.setFont(font)
+            p.drawText(QRectF(0, y, label_w - 8, row), Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight, name)
+            track = QRectF(label_w, y + row * 0.18, bar_w, row * 0.64)
+            p.fillRect(track, QColor("#e8eaed"))
+            color = (MUTED if self.unsure else ACCENT) if is_top else QColor("#90a4ae")
+            p.fillRect(QRectF(track.x(), track.y(), bar_w * max(0.0, min(1.0, prob)), track.height()), color)
+            p.setPen(QColor("#111"))
+            p.drawText(QRectF(label_w + bar_w + 4, y, pct_w - 4, row),
+                       Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight, f"{prob:.1%}")
+
+
+class TopClassLabel(QWidget):
+    """The top class in very large type, its confidence underneath; grey "?" when unsure."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.big = QLabel("–")
+        self.big.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.big.setObjectName("topClass")
+        self.small = QLabel("waiting for a picture")
+        self.small.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.small.setObjectName("topConfidence")
+        f = QFont(self.font())
+        f.setPixelSize(120)
+        f.setBold(True)
+        self.big.setFont(f)
+        f2 = QFont(self.font())
+        f2.setPixelSize(26)
+        self.small.setFont(f2)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(self.big)
+        lay.addWidget(self.small)
+        self.state = ""
+        self._set_state("idle")
+
+    def _set_state(self, state: str) -> None:
+        # A style sheet change re-polishes the widget: only do it when the state changes, not per frame.
+        if state != self.state:
+            self.state = state
+            self.big.setStyleSheet("color: #1565c0;" if state == "sure" else "color: #8a8f98;")
+
+    def show_result(self, name: str, confidence: float, unsure: bool) -> None:
+        if unsure:
+            self._set_state("unsure")
+            self.big.setText("?")
+            self.small.setText(f"unsure · best guess {name} ({confidence:.0%})")
+        else:
+            self._set_state("sure")
+            self.big.setText(name)
+            self.small.setText(f"{confidence:.1%} confident")
+
+    def show_idle(self, text: str) -> None:
+        self._set_state("idle")
+        self.big.setText("–")
+        self.small.setText(text)
