@@ -10,7 +10,16 @@ import dataclasses
 import numpy as np
 import pytest
 
-from core.data.augment import BASIC, LEVELS, LIGHT, STUDIO, AugmentConfig, augment_batch, foreground_mask, foreground_masks
+from core.data.augment import (
+    BASIC,
+    LEVELS,
+    LIGHT,
+    STUDIO,
+    AugmentConfig,
+    augment_batch,
+    foreground_mask,
+    foreground_masks,
+)
 
 # Nothing changes unless a test turns it on.
 NONE = AugmentConfig(rotation_deg=0.0, scale=(1.0, 1.0), shift=0.0, flip=False, brightness=0.0, contrast=0.0,
