@@ -23,8 +23,11 @@ run: $(STAMP)
 test: $(STAMP)
 	QT_QPA_PLATFORM=offscreen HANDSIGN_DATA="$${HANDSIGN_DATA:-$(abspath ../shared/datasets)}" $(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# Dead-code check: vulture reports what nothing calls; tests/vulture_whitelist.py lists only what Qt,
+# Keras or a by-name dispatch calls (tests are not scanned, so code only a test uses counts as dead).
 lint: $(STAMP)
-	$(BIN)/ruff check core gui tests bench packaging
+	$(BIN)/ruff check core gui tests bench tools packaging
+	$(BIN)/vulture core gui tools bench tests/vulture_whitelist.py --min-confidence 60
 
 bench: $(STAMP)
 	QT_QPA_PLATFORM=offscreen HANDSIGN_DATA="$${HANDSIGN_DATA:-$(abspath ../shared/datasets)}" $(BIN)/python -m bench.run $(BENCH_ARGS)

@@ -7,7 +7,8 @@ ignores the extra entry, so any Keras can still load the file.
 
 Saves are atomic: the archive is written to a temporary file in the target
 folder, flushed to disk and renamed over the target, so a crash, a full disk
-or a kill mid-save leaves the previous file intact.  Loads use Keras safe mode,
+or a kill mid-save leaves the previous file intact; the folder is then flushed
+too, so a power cut cannot lose the rename itself.  Loads use Keras safe mode,
 so a file carrying code (a ``Lambda`` layer) is refused.
 """
 
@@ -87,8 +88,24 @@ def sweep_stale_temps(path: Path, max_age: float = STALE_TEMP_SECONDS) -> int:
     return removed
 
 
+def fsync_dir(folder: Path) -> None:
+    """Flush ``folder``'s entries (a rename into it) to disk.
+
+    On POSIX a rename lives in the folder, not in the file: until the folder is
+    fsynced, a power cut can bring back the old name.  Windows cannot open a
+    folder for fsync (and NTFS journals the rename), so there it does nothing.
+    """
+    if os.name == "nt":
+        return
+    fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def atomic_write_bytes(path: Path, write) -> None:
-    """Call ``write(tmp_path)`` then atomically rename ``tmp_path`` onto ``path``."""
+    """Call ``write(tmp_path)`` then atomically rename ``tmp_path`` onto ``path`` and flush the folder."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     sweep_stale_temps(path)
@@ -105,6 +122,10 @@ def atomic_write_bytes(path: Path, write) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    try:
+        fsync_dir(path.parent)
+    except OSError as exc:  # the new file is in place; only its durability across a power cut is unknown
+        log.warning("could not flush folder %s after saving %s: %s", path.parent, path.name, exc)
 
 
 def atomic_write_json(path: Path, data: Any) -> None:

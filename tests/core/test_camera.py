@@ -75,7 +75,7 @@ def test_looping_video_keeps_going_until_stopped(tmp_path):
     deadline = time.monotonic() + 10
     while grabber.frames_read < 12 and time.monotonic() < deadline:
         time.sleep(0.01)
-    assert grabber.frames_read >= 12 and grabber.running
+    assert grabber.frames_read >= 12 and grabber.running, f"{grabber.frames_read} frames read in 10 s"
     assert grabber.stop()
     assert grabber.state == "stopped" and not grabber.running
 
@@ -156,7 +156,9 @@ def test_latest_frame_only_no_backlog(tmp_path):
     path = write_test_video(tmp_path / "clip.avi", _frames(30), fps=240)
     grabber = FrameGrabber(VideoFileSource(path, realtime=False)).start()
     seen = []
+    deadline = time.monotonic() + 30
     while grabber.running:
+        assert time.monotonic() < deadline, "a 30-frame video was still playing after 30 s"
         f = grabber.latest()
         if f is not None:
             seen.append(f.seq)

@@ -14,7 +14,9 @@ from tests.conftest import REPO, write_image
 
 
 def run(*args, env=None, timeout=600):
+    """``handsign ARGS`` in a real process; ``env`` values of None remove that variable."""
     full_env = dict(os.environ, **(env or {}))
+    full_env = {k: v for k, v in full_env.items() if v is not None}
     return subprocess.run([sys.executable, "-m", "core", *args], cwd=REPO, capture_output=True, text=True,
                           timeout=timeout, env=full_env)
 
@@ -102,6 +104,7 @@ def test_train_cli_writes_model_and_run_card(tmp_path, signs_dir):
     assert "epoch 1/1" in proc.stdout and "saved" in proc.stdout
     card = json.loads(out.with_suffix(".json").read_text())
     assert card["class_names"] == ["a", "b"] and card["status"] == "completed"
+    assert card["input_size"] == [64, 64]  # the default --size
 
 
 @pytest.mark.parametrize(
@@ -111,13 +114,76 @@ def test_train_cli_writes_model_and_run_card(tmp_path, signs_dir):
         (("summary", "--model", "/nonexistent/m.keras"), "no such model file"),
         (("plot", "--out", "/tmp/arch.gif"), "writes .png or .svg"),
         (("train", "--data", "/nonexistent/data", "--epochs", "1"), "no such dataset"),
-        (("train", "--epochs", "0", "--data", "/nonexistent"), "no such dataset"),
-        (("train", "--device", "tpu:0", "--data", "/nonexistent"), "no such dataset"),
     ],
 )
 def test_failures_are_one_line(args, message):
     line = one_line_error(run(*args))
     assert message in line
+
+
+def tiny_tree(root, classes=("a", "b"), n=6, size=64):
+    rng = np.random.default_rng(0)
+    for cls in classes:
+        for i in range(n):
+            write_image(root / cls / f"{i}.png", rng.integers(0, 255, (size, size, 3), dtype=np.uint8))
+    return root
+
+
+@pytest.mark.parametrize(
+    "flag, message",
+    [
+        (("--epochs", "0"), "epochs must be at least 1, got 0"),
+        (("--device", "tpu:0"), "unknown device 'tpu:0': use 'cpu' or 'gpu:N'"),
+    ],
+)
+def test_bad_train_flags_are_one_line_errors_on_a_real_dataset(tmp_path, flag, message):
+    """The dataset is fine, so the flag itself is what fails; nothing is written."""
+    data = tiny_tree(tmp_path / "tree")
+    out = tmp_path / "out" / "m.keras"
+    line = one_line_error(run("train", "--data", str(data), *flag, "--out", str(out)))
+    assert message in line
+    assert not out.exists() and not out.with_suffix(".json").exists()
+
+
+def _train(data, out, *flags):
+    proc = run("train", "--data", str(data), "--epochs", "1", "--batch-size", "4", "--size", "40", "--out", str(out),
+               *flags)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(out.with_suffix(".json").read_text())
+
+
+def test_train_flags_reach_the_run_and_its_card(tmp_path):
+    """--schedule, --augment/--no-augment, --size, --seed and --init-model each change what the card records
+    (against the preset's own value), a repeated seed repeats the run, and --init-model starts from that model.
+    The full ResNet-50 at 40 x 40 (the smallest side it takes is 37) on 8 training images."""
+    from core.model.files import load_model, read_info
+
+    data = tiny_tree(tmp_path / "tree")
+    # The standard preset is cosine with augmentation: both flags turn that around.
+    a = _train(data, tmp_path / "a" / "m.keras", "--schedule", "constant", "--no-augment", "--seed", "3")
+    assert a["status"] == "completed" and a["settings"]["preset"] == "standard"
+    assert a["settings"]["schedule"] == "constant" and a["settings"]["augment"] is False
+    assert a["settings"]["seed"] == a["seed"] == 3
+    assert a["input_size"] == [40, 40] and read_info(tmp_path / "a" / "m.keras").input_size == (40, 40)
+    assert a["epochs"][0]["learning_rate"] == pytest.approx(a["settings"]["learning_rate"])
+    assert "initial_model" not in a
+
+    again = _train(data, tmp_path / "again" / "m.keras", "--schedule", "constant", "--no-augment", "--seed", "3")
+    assert [e["loss"] for e in again["epochs"]] == [e["loss"] for e in a["epochs"]]
+    assert again["test"] == a["test"]
+    other = _train(data, tmp_path / "other" / "m.keras", "--schedule", "constant", "--no-augment", "--seed", "5")
+    assert other["epochs"][0]["loss"] != a["epochs"][0]["loss"]  # the seed is used, not only recorded
+
+    # The quick preset is without augmentation; a learning rate of 1e-9 keeps the weights where they started.
+    b = _train(data, tmp_path / "b" / "m.keras", "--preset", "quick", "--schedule", "cosine", "--augment",
+               "--seed", "4", "--lr", "1e-9", "--init-model", str(tmp_path / "a" / "m.keras"))
+    assert b["settings"]["preset"] == "quick" and b["settings"]["augment"] is True
+    assert b["settings"]["schedule"] == "cosine" and b["seed"] == 4
+    assert b["initial_model"] == str(tmp_path / "a" / "m.keras")
+    start, _ = load_model(tmp_path / "a" / "m.keras")
+    tuned, _ = load_model(tmp_path / "b" / "m.keras")
+    kernel = next(i for i, w in enumerate(start.weights) if w.path.endswith("kernel"))
+    np.testing.assert_allclose(np.asarray(tuned.weights[kernel]), np.asarray(start.weights[kernel]), atol=1e-6)
 
 
 def test_usage_error_is_one_line():
@@ -148,3 +214,38 @@ def test_unsafe_model_is_refused(tmp_path):
     keras.Model(inp, out).save(path)
     line = one_line_error(run("summary", "--model", str(path)))
     assert "refused" in line
+
+
+@pytest.mark.parametrize("split, n", [("test", 120), ("val", 216), ("train", 864), ("all", 1200)])
+def test_evaluate_split_scores_that_split(tiny_model_file, signs_dir, split, n):
+    args = ["evaluate", "--model", str(tiny_model_file), "--data", str(signs_dir), "--json"]
+    proc = run(*args, *([] if split == "test" else ["--split", split]))  # test is the default
+    assert proc.returncode == 0, proc.stderr
+    rep = json.loads(proc.stdout)
+    assert rep["split"] == split and rep["n"] == n and np.array(rep["confusion_matrix"]).sum() == n
+
+
+def test_evaluate_without_data_uses_handsign_data(tiny_model_file, signs_dir):
+    proc = run("evaluate", "--model", str(tiny_model_file), "--json", env={"HANDSIGN_DATA": str(signs_dir.parent)})
+    assert proc.returncode == 0, proc.stderr
+    rep = json.loads(proc.stdout)
+    assert rep["data"] == str(signs_dir.parent / "signs") and rep["n"] == 120
+
+
+def test_evaluate_without_data_or_model_uses_the_user_folder_and_the_shipped_model(tmp_path, signs_dir):
+    """No HANDSIGN_DATA: the dataset comes from <user folder>/datasets/signs (a link to the shared SIGNS here);
+    no --model: the model the app ships."""
+    from core.paths import shipped_model_path
+
+    shipped_model = shipped_model_path()
+    if not shipped_model.exists():
+        pytest.skip(f"the shipped model {shipped_model} is not there yet (it is trained separately)")
+    home = tmp_path / "home"
+    (home / "datasets").mkdir(parents=True)
+    (home / "datasets" / "signs").symlink_to(signs_dir, target_is_directory=True)
+    proc = run("evaluate", "--json", env={"HANDSIGN_DATA": None, "HANDSIGN_HOME": str(home)})
+    assert proc.returncode == 0, proc.stderr
+    rep = json.loads(proc.stdout)
+    assert rep["data"] == str(home / "datasets" / "signs") and rep["n"] == 120
+    assert rep["model"] == str(shipped_model)
+    assert rep["accuracy"] > 0.9  # the shipped model, not an untrained one

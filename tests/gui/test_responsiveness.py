@@ -1,30 +1,104 @@
-"""The UI thread stays responsive (< 50 ms) while the camera path and a training run together,
+"""The UI thread stays responsive (blocked < 50 ms) while the camera path and a training run together,
 and closing the window during a training stops it, waits for every thread and keeps the model.
 
-The lateness of a 5 ms timer on the UI thread is measured while batches are being trained and the
-video plays through the camera path with live classification.  The training's own start-up (a child
-process importing TensorFlow, loading the data, building the model) is measured too and printed, not
-asserted: on a 2-core machine shared with other work it competes for the CPU with everything else.
+A 5 ms timer on the UI thread (``tools.lateness.LatenessProbe``) measures how late it fires while
+batches are being trained and the video plays through the camera path with live classification.
+Lateness also grows when other processes keep every core busy (a 2-core CI box after earlier
+trainings), so the assertion is on the blocked time: lateness minus the time the UI thread waited
+for a CPU, which Linux reports per thread.  A slow call, a lock or the GIL held on the UI thread's
+behalf still counts in full.  Where the system does not report that wait, the bound is relative to
+the lateness of the same probe with the app idle, measured in the same test.  The training's own
+start-up (a child process importing TensorFlow, loading the data, building the model) is measured
+too and printed, not asserted.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import threading
+import time
 
 import pytest
 
 from tests.conftest import tiny_builder
 from tests.gui.conftest import close_window, settle, wait_for
 
+BLOCKED_LIMIT_MS = 50.0  # issue #13: the UI thread is never blocked for more than 50 ms
 
-def test_ui_thread_lateness_while_camera_and_training_run(make_window, qtbot, tmp_path, signs_model):
+
+def _measure(qtbot, seconds: float, during=None) -> dict:
+    from tools.lateness import LatenessProbe
+
+    probe = LatenessProbe()
+    probe.start()
+    if during:
+        during()
+    settle(qtbot, seconds)
+    probe.stop()
+    return probe.stats()
+
+
+def assert_ui_thread_not_blocked(stats: dict, idle: dict) -> None:
+    if stats["separates_cpu_wait"]:
+        assert stats["blocked_max_ms"] < BLOCKED_LIMIT_MS, stats
+    else:  # no per-thread CPU wait here: allow the lateness the idle app showed on this machine just before
+        assert stats["max_ms"] < BLOCKED_LIMIT_MS + idle["max_ms"], (stats, idle)
+
+
+def test_probe_counts_a_blocked_ui_thread(qtbot):
+    """A sleep and a busy loop on the UI thread are blocked time; the probe must report them."""
+    from PySide6.QtCore import QTimer
+
+    def spin(seconds):
+        end = time.perf_counter() + seconds
+        while time.perf_counter() < end:
+            pass
+
+    def block():
+        QTimer.singleShot(200, lambda: time.sleep(0.2))  # waiting (as on a lock or I/O)
+        QTimer.singleShot(700, lambda: spin(0.15))  # computing
+
+    stats = _measure(qtbot, 1.2, block)
+    assert stats["max_ms"] >= 190 and stats["over_50ms"] == 2, stats
+    if stats["separates_cpu_wait"]:
+        assert stats["blocked_max_ms"] >= 190 and stats["blocked_over_50ms"] == 2, stats
+    with pytest.raises(AssertionError):
+        assert_ui_thread_not_blocked(stats, {"max_ms": 5.0})
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="pins processes to one CPU (Linux affinity)")
+def test_probe_does_not_count_waiting_for_a_cpu_that_other_processes_keep_busy(qtbot):
+    """Three busy processes share the UI thread's CPU: it waits for the CPU, but nothing blocks it."""
+    from tools.lateness import LatenessProbe
+
+    if not LatenessProbe().separates_cpu_wait:
+        pytest.skip("this kernel does not report per-thread CPU wait (/proc/.../schedstat)")
+    cpu = min(os.sched_getaffinity(0))
+    before = os.sched_getaffinity(0)
+    burn = f"import os, time; os.sched_setaffinity(0, {{{cpu}}}); end = time.time() + 2.5\nwhile time.time() < end: pass"
+    hogs = [subprocess.Popen([sys.executable, "-c", burn]) for _ in range(3)]
+    try:
+        os.sched_setaffinity(0, {cpu})  # this (the UI) thread only
+        settle(qtbot, 0.3)
+        stats = _measure(qtbot, 1.5)
+    finally:
+        os.sched_setaffinity(0, before)
+        for hog in hogs:
+            hog.wait(timeout=30)
+    print("UI-thread lateness sharing its CPU with three busy processes:", json.dumps(stats))
+    assert stats["cpu_wait_ms"] > 100, stats  # the load was real: the UI thread often waited for its CPU
+    assert stats["blocked_max_ms"] < BLOCKED_LIMIT_MS, stats
+
+
+def test_ui_thread_not_blocked_while_camera_and_training_run(make_window, qtbot, tmp_path, signs_model):
     from tools.lateness import LatenessProbe
     from tools.videos import write_demo_video
 
-    load_before = os.getloadavg()[0]
     win = make_window(model_path=signs_model)
+    idle = _measure(qtbot, 2.0)  # calibration: the same probe, the app idle, this machine's load as it is now
     win.frames.loop_video = True
     win.classify.open_video(write_demo_video(tmp_path / "demo.avi", seconds=2.0))
     tab = win.train_tab
@@ -47,15 +121,12 @@ def test_ui_thread_lateness_while_camera_and_training_run(make_window, qtbot, tm
     probe.stop()
     stats = probe.stats()
     stats.update(frames=win.classify.frames_shown - frames0, predictions=win.classify.results_shown - results0,
-                 batches=tab.batches_seen - batches0, epochs=tab.epochs_seen, training_start_up=warmup.stats())
+                 batches=tab.batches_seen - batches0, epochs=tab.epochs_seen, idle=idle,
+                 training_start_up=warmup.stats(), load=os.getloadavg()[0])
     print("UI-thread lateness while camera + training run:", json.dumps(stats))
     (tmp_path / "lateness.json").write_text(json.dumps(stats))
     assert stats["frames"] > 50 and stats["predictions"] > 20 and stats["batches"] > 20
-    cores = os.cpu_count() or 1
-    if load_before > cores:
-        # Other processes were already using every core: the timer would measure them, not this app.
-        pytest.skip(f"machine busy before the test (load {load_before:.1f} on {cores} cores); measured {stats}")
-    assert stats["max_ms"] < 50, stats
+    assert_ui_thread_not_blocked(stats, idle)
     tab.stop_training()
     wait_for(qtbot, lambda: not tab.running, timeout=60_000)
 

@@ -78,8 +78,8 @@ def test_predict_all_bad_images_in_one_real_process(tmp_path, good_model, bad_im
 
 
 def test_huge_image_is_classified_within_bounded_memory(huge_jpeg, good_model):
-    """12000 x 12000 (144 M pixels, 432 MB as RGB): classified, and the process peak stays well under
-    what decoding it at full size several times over would take."""
+    """12000 x 12000 (144 M pixels, 432 MB as RGB): classified, and the process peak grows by less than
+    one full-size decode would need on its own."""
     code = (
         "import resource, sys\n"
         "from core.device import import_backend_quietly; import_backend_quietly()\n"
@@ -95,7 +95,12 @@ def test_huge_image_is_classified_within_bounded_memory(huge_jpeg, good_model):
     assert proc.returncode == 0, proc.stderr[-2000:]
     top, conf, base_mb, peak_mb = proc.stdout.split()
     print(f"12000x12000 JPEG: top class {top} ({conf}); RSS peak {base_mb} MB before, {peak_mb} MB after")
-    assert int(peak_mb) - int(base_mb) < 600, f"decoding grew the peak by {int(peak_mb) - int(base_mb)} MB"
+    # A full-size decode holds 12000 x 12000 x 3 bytes = 432 MB by itself (measured: the peak grows by about
+    # 630 MB when the JPEG is decoded at full size).  Decoded at 1/2 while reading (core.images._shrink_huge:
+    # 6000 x 6000, 108 MB) and then reduced, the peak grows by under 200 MB.  300 MB sits between the two,
+    # so any full-size decode fails here.
+    grown = int(peak_mb) - int(base_mb)
+    assert grown < 300, f"decoding grew the peak by {grown} MB: was the image decoded at full size (432 MB)?"
 
 
 @pytest.mark.parametrize("name", list(MODEL_CASES))

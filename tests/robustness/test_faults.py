@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import select
 import shutil
 import signal
 import subprocess
@@ -73,6 +74,7 @@ def test_stop_mid_epoch_leaves_a_checkpoint_that_loads_and_says_stopped(tmp_path
     while rec.batches_after_epoch < 3 and time.monotonic() < deadline:  # in the middle of epoch 3
         time.sleep(0.005)
     session.stop()
+    assert rec.batches_after_epoch >= 3, f"training did not reach epoch 3 within 120 s ({rec.epochs} epochs)"
     t.join(120)
     assert not t.is_alive()
     result = box["r"]
@@ -114,6 +116,8 @@ def test_kill_9_in_the_middle_of_saves_never_breaks_the_model_file(tmp_path):
         proc = subprocess.Popen([sys.executable, "-c", SAVE_LOOP, str(path)], cwd=REPO, stdout=subprocess.PIPE,
                                 stderr=subprocess.DEVNULL, text=True)
         try:
+            # A saver stuck before its first save fails here, instead of blocking until the suite's timeout.
+            assert select.select([proc.stdout], [], [], 120)[0], "the saving process was not ready within 120 s"
             assert proc.stdout.readline().strip() == "ready"
             time.sleep(rng.uniform(0.05, 0.8))
             mid_save += any(p.name.startswith(".") for p in tmp_path.iterdir())  # a save was under way

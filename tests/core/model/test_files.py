@@ -165,3 +165,60 @@ def test_save_sweeps_what_a_killed_save_left_behind(tmp_path):
     assert not stale_file.exists() and not stale_dir.exists()
     assert fresh_file.exists(), "a recent temporary file may belong to a save in progress"
     assert load_model(target)[1].class_names == info.class_names
+
+
+def _record_fsyncs(monkeypatch, target=None):
+    """Record what each ``os.fsync`` flushes (a folder or a file, and whether ``target`` was in place yet),
+    then really flush it: a power cut cannot be simulated, so the calls are the evidence."""
+    import stat
+
+    calls = []
+    real_fsync = os.fsync
+
+    def fsync(fd):
+        mode = os.fstat(fd).st_mode
+        calls.append(("dir" if stat.S_ISDIR(mode) else "file", os.fstat(fd).st_ino,
+                      target.read_bytes() if target is not None and target.exists() else None))
+        return real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    return calls
+
+
+@pytest.mark.skipif(os.name == "nt", reason="Windows cannot open a folder to flush it")
+def test_fsync_dir_flushes_the_real_folder(tmp_path, monkeypatch):
+    from core.model.files import fsync_dir
+
+    calls = _record_fsyncs(monkeypatch)
+    fsync_dir(tmp_path)
+    assert [(kind, ino) for kind, ino, _ in calls] == [("dir", tmp_path.stat().st_ino)]
+    with pytest.raises(OSError):
+        fsync_dir(tmp_path / "missing")
+
+
+@pytest.mark.skipif(os.name == "nt", reason="Windows cannot open a folder to flush it")
+def test_atomic_write_flushes_the_file_then_the_folder_after_the_rename(tmp_path, monkeypatch):
+    from core.model.files import atomic_write_bytes
+
+    target = tmp_path / "sub" / "card.json"
+    target.parent.mkdir()
+    target.write_bytes(b"old")
+    calls = _record_fsyncs(monkeypatch, target)
+    atomic_write_bytes(target, lambda tmp: tmp.write_bytes(b"new"))
+    assert target.read_bytes() == b"new"
+    # The temporary file is flushed while the old file is still in place; then the folder holding the
+    # renamed file is flushed, after the rename (the new bytes are already under the target's name).
+    assert calls == [("file", calls[0][1], b"old"), ("dir", target.parent.stat().st_ino, b"new")]
+
+
+def test_a_folder_that_cannot_be_flushed_still_saves(tmp_path, monkeypatch, caplog):
+    """Some file systems refuse to fsync a folder: the file is in place, so the save succeeds with a warning."""
+    import core.model.files as files
+
+    def refuse(folder):
+        raise OSError(22, "Invalid argument")
+
+    monkeypatch.setattr(files, "fsync_dir", refuse)
+    files.atomic_write_json(tmp_path / "card.json", {"a": 1})
+    assert (tmp_path / "card.json").read_text() == '{\n  "a": 1\n}\n'
+    assert "could not flush folder" in caplog.text
