@@ -27,7 +27,7 @@ test: $(STAMP)
 # Keras or a by-name dispatch calls (tests are not scanned, so code only a test uses counts as dead).
 lint: $(STAMP)
 	$(BIN)/ruff check core gui tests bench tools packaging
-	$(BIN)/vulture core gui tools bench tests/vulture_whitelist.py --min-confidence 60
+	$(BIN)/vulture core gui tools bench packaging tests/vulture_whitelist.py --min-confidence 60
 
 bench: $(STAMP)
 	QT_QPA_PLATFORM=offscreen HANDSIGN_DATA="$${HANDSIGN_DATA:-$(abspath ../shared/datasets)}" $(BIN)/python -m bench.run $(BENCH_ARGS)

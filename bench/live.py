@@ -63,7 +63,7 @@ def make_video(folder: Path, n: int = 60) -> Path:
 
 def training_on_thread(step, seconds: float, before: bool) -> dict:
     """Measure ``step`` while a TrainingSession runs on a thread of this process."""
-    from core.data.datasets import Dataset, Split
+    from core.data.splits import Dataset, Split
     from core.training.presets import settings_for
     from core.training.session import TrainingSession
 

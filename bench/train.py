@@ -78,7 +78,7 @@ def run_baseline(args, ds) -> dict:
 
 
 def run_ours(args, ds) -> dict:
-    from core.data.datasets import Dataset, Split
+    from core.data.splits import Dataset, Split
     from core.training.presets import settings_for
     from core.training.session import TrainingSession
 

@@ -63,11 +63,10 @@ class CameraInfo:
 
 @dataclass(frozen=True)
 class Frame:
-    """One frame: OpenCV BGR pixels, a sequence number and when it was read (``time.monotonic``)."""
+    """One frame: OpenCV BGR pixels, its sequence number and, for a video file, its index."""
 
     image: np.ndarray
     seq: int
-    timestamp: float
     position: int = -1  # frame index in a video file, -1 for a camera
 
 
@@ -163,7 +162,6 @@ class VideoFileSource(FrameSource):
         self.realtime = realtime
         self._cap = None
         self._fps = 0.0
-        self.frame_count = 0
         self.position = -1
 
     def open(self) -> None:
@@ -183,7 +181,6 @@ class VideoFileSource(FrameSource):
         cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
         fps = float(cap.get(cv2.CAP_PROP_FPS) or 0.0)
         self._fps = fps if 1.0 <= fps <= 240.0 else 25.0
-        self.frame_count = int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
         self.position = -1
         self._cap = cap
 
@@ -329,7 +326,7 @@ class FrameGrabber:
                 seq += 1
                 self.frames_read = seq
                 self._last_frame_time = now
-                frame = Frame(image, seq, now, getattr(src, "position", -1))
+                frame = Frame(image, seq, getattr(src, "position", -1))
                 with self._lock:
                     self._latest = frame
                 self._emit("on_frame", frame)

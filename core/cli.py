@@ -149,7 +149,8 @@ def _check_writable(folder: Path) -> None:
 
 
 def cmd_evaluate(args) -> int:
-    from core.data.datasets import Split, load_dataset
+    from core.data.datasets import load_dataset
+    from core.data.splits import Split
     from core.inference.classifier import Classifier
     from core.paths import resolve_data
     from core.training.metrics import classification_report, format_report
@@ -157,7 +158,7 @@ def cmd_evaluate(args) -> int:
 
     clf = Classifier.load(_resolve_model(args.model))
     src = resolve_data(args.data)
-    from core.data.datasets import detect_kind
+    from core.data.formats import detect_kind
 
     kind = detect_kind(src)
     test_split = 1.0 if (kind == "folders" and args.split in ("test", "all")) else 0.15

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget
 
 from gui.settings import get_int, get_str, open_settings
 from gui.sources import FrameService
+from gui.tabs.base import Tab
 from gui.tabs.classify import ClassifyTab
 from gui.tabs.collect import CollectTab
 from gui.tabs.model import ModelTab
@@ -72,7 +73,7 @@ class MainWindow(QMainWindow):
         self.train_tab = TrainTab()
         self.model_tab = ModelTab()
         self.collect_tab = CollectTab(self.frames)
-        self.all_tabs = (self.classify_tab, self.train_tab, self.model_tab, self.collect_tab)
+        self.all_tabs: tuple[Tab, ...] = (self.classify_tab, self.train_tab, self.model_tab, self.collect_tab)
         for tab, name in zip(self.all_tabs, TABS, strict=True):
             self.tabs.addTab(tab, name)
             tab.status_message.connect(self.show_status)
@@ -98,12 +99,12 @@ class MainWindow(QMainWindow):
 
         tab, c = self.classify_tab, self.classify
         m = self.menuBar().addMenu("&File")
-        self.open_images_action = act("Open images…", "Ctrl+O", self._on_classify(tab.ask_open_images), m)
-        self.open_folder_action = act("Open folder of images…", "Ctrl+Shift+O", self._on_classify(tab.ask_open_folder), m)
-        self.open_video_action = act("Open video…", "Ctrl+Shift+V", self._on_classify(tab.ask_open_video), m)
-        self.open_model_action = act("Open model…", "Ctrl+M", tab.ask_open_model, m)
+        act("Open images…", "Ctrl+O", self._on_classify(tab.ask_open_images), m)
+        act("Open folder of images…", "Ctrl+Shift+O", self._on_classify(tab.ask_open_folder), m)
+        act("Open video…", "Ctrl+Shift+V", self._on_classify(tab.ask_open_video), m)
+        act("Open model…", "Ctrl+M", tab.ask_open_model, m)
         m.addSeparator()
-        self.snapshot_action = act("Save snapshot", "Ctrl+S", lambda: c.snapshot(), m)
+        act("Save snapshot", "Ctrl+S", lambda: c.snapshot(), m)
         m.addSeparator()
         act("Quit", "Ctrl+Q", self.close, m)
         v = self.menuBar().addMenu("&View")

@@ -151,7 +151,6 @@ class SmokeRun(QObject):
                 print(line, flush=True)
             except (OSError, ValueError):
                 pass
-        self.exit_code = code
         self.win.closed.connect(lambda: self.app.exit(code))  # once the workers have ended
         self.win.close()
         if self.win.closed_cleanly or not self.win.isVisible():  # already closed: nothing to wait for

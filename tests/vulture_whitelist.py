@@ -35,3 +35,16 @@ _.on_train_batch_end
 
 # Assigned for a library to read.
 _.MAX_IMAGE_PIXELS  # PIL's decompression-bomb limit (core/images.py)
+
+# Kept alive by reference: a non-modal message box Qt would otherwise close when it is collected.
+_._startup_box
+_.user_dir_box
+
+# Observable state that tests read to check behaviour the app shows another way
+# (frames counted by the grabber, the backend having loaded, the status-bar warning,
+# the Space action, the training child's pid for the kill test).
+_.frames_read
+_.backend_loaded
+_.user_dir_label
+_.pause_action
+_.process

@@ -21,7 +21,9 @@ from pathlib import Path
 
 import numpy as np
 
-from core.data.datasets import Dataset, Split, block_of_ten, load_dataset
+from core.data.datasets import load_dataset
+from core.data.formats import block_of_ten
+from core.data.splits import Dataset, Split
 from core.errors import DataError
 
 log = logging.getLogger(__name__)

@@ -25,8 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
-from core.data.formats import block_of_ten, detect_kind, env_hint, load_class_folders, load_cs230, load_hdf5  # noqa: F401
-from core.data.splits import SPLITS, Dataset, Split, natural_key, stratified_split  # noqa: F401
+from core.data.formats import detect_kind, env_hint, load_class_folders, load_cs230, load_hdf5
+from core.data.splits import SPLITS, Dataset, Split, stratified_split
 from core.errors import DataError
 
 log = logging.getLogger(__name__)

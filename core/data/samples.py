@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.data.datasets import natural_key
+from core.data.splits import natural_key
 from core.images import Region, is_image_name
 
 log = logging.getLogger(__name__)

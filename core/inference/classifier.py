@@ -133,13 +133,6 @@ class Classifier:
         probs = self.probabilities(x)[0]
         return Prediction(probs, self.class_names, time.perf_counter() - t0)
 
-    def classify_batch(self, images, *, batch_size: int = 64, bgr: bool = False) -> list[Prediction]:
-        """Classify a list of images of any size (each centre-cropped)."""
-        if not len(images):
-            return []
-        prepared = np.stack([self.prepare(im, bgr=bgr) for im in images])
-        return [Prediction(p, self.class_names) for p in self.probabilities_in_batches(prepared, batch_size)]
-
     def classify_file(self, path: str | os.PathLike) -> Prediction:
         from core.images import read_image
 

@@ -138,7 +138,7 @@ def _load(job: TrainJob, out: _PipeListener):
         out.send(MessageKind.LOG, f"skipped: {reason}")
     picks = strip_indices(ds.val.y, ds.num_classes, job.strip_size)
     out.send(MessageKind.DATASET, DatasetInfo(
-        ds.describe(), list(ds.class_names),
+        list(ds.class_names),
         {"train": len(ds.train), "val": len(ds.val), "test": len(ds.test)},
         ds.val.x[picks] if picks else np.zeros((0, 1, 1, 3), np.uint8),
         [int(ds.val.y[i]) for i in picks], picks,

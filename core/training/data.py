@@ -11,7 +11,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from core.data.datasets import Dataset, load_dataset
+from core.data.datasets import load_dataset
+from core.data.splits import Dataset
 from core.training.settings import TrainSettings
 
 log = logging.getLogger(__name__)

@@ -141,6 +141,8 @@ def fuse_adam(optimizer) -> bool:
         return False
     import keras
 
+    if getattr(getattr(optimizer, "update_step", None), "__fused_adam__", False):
+        return True  # already fused (idempotent)
     if type(optimizer) is not keras.optimizers.Adam or any(
             getattr(optimizer, name, None) for name in ("amsgrad", "weight_decay", "use_ema", "gradient_accumulation_steps")):
         return False

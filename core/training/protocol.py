@@ -96,7 +96,6 @@ class TrainJob:
 class DatasetInfo:
     """The data the child loaded, sent before training starts."""
 
-    description: str
     class_names: list[str]
     counts: dict[str, int]
     strip_images: np.ndarray  # fixed validation images for the "network learning" strip

@@ -44,7 +44,6 @@ class BatchProgress:
     accuracy: float
     images_per_second: float
     eta_seconds: float
-    global_step: int = 0
 
 
 @dataclass

@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from core.data.augment import LEVELS, AugmentConfig
-from core.data.datasets import Dataset
+from core.data.splits import Dataset
 from core.errors import HandSignError
 from core.model.files import ModelInfo, atomic_write_json, save_model
 from core.training.batches import Batches, BatchFeeder
@@ -335,7 +335,7 @@ class TrainingSession:
         ips = run.rate.add(n, t_epoch)
         done = epoch * run.steps + batch + 1
         eta = (run.steps * s.epochs - done) * s.batch_size / max(ips, 1e-6)
-        self._emit("on_batch", BatchProgress(epoch + 1, s.epochs, batch + 1, run.steps, loss, acc, ips, eta, done))
+        self._emit("on_batch", BatchProgress(epoch + 1, s.epochs, batch + 1, run.steps, loss, acc, ips, eta))
         if not self._resume.is_set():
             self._log("paused")
             self._resume.wait()

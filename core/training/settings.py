@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from core.data.augment import LEVELS
+from core.device import parse_device
 from core.errors import HandSignError
 
 
@@ -65,3 +66,4 @@ class TrainSettings:
             raise HandSignError(f"precision must be 'auto', 'float32' or 'mixed_bfloat16', got {self.precision!r}")
         if self.schedule not in ("constant", "cosine"):
             raise HandSignError(f"schedule must be 'constant' or 'cosine', got {self.schedule!r}")
+        parse_device(self.device)  # a misspelt device is a usage error, not a failed run

@@ -57,12 +57,18 @@ class TrainWorker(QObject):
     def resume(self) -> None:
         self._steered().resume()
 
+    @staticmethod
+    def _hello(hello) -> None:
+        log.debug("training child %s started", hello.pid)
+        if hello.qt_modules:  # the child is meant to be Qt-free (core only); something imported gui
+            log.warning("the training child loaded Qt modules: %s", ", ".join(hello.qt_modules))
+
     @Slot(object)
     def run(self, job: TrainJob):
         relay = {MessageKind.START: self.started.emit, MessageKind.DATASET: self.dataset_ready.emit,
                  MessageKind.BATCH: self.progress.emit, MessageKind.EPOCH: self.epoch_ended.emit,
                  MessageKind.LOG: self.logged.emit, MessageKind.ERROR: self.errored.emit,
-                 MessageKind.HELLO: lambda hello: log.debug("training child %s started", hello.pid)}
+                 MessageKind.HELLO: self._hello}
         proc = self._steered()
         reported = False
         try:

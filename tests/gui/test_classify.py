@@ -283,7 +283,7 @@ def test_controller_sends_only_the_newest_frame_while_busy(lone_tab):
     sent = []
     c.request_frame.connect(lambda img, region, seq, bgr: sent.append(seq))
     for i in range(5):
-        c.on_frame(Frame(np.full((48, 64, 3), i, np.uint8), i + 1, 0.0))
+        c.on_frame(Frame(np.full((48, 64, 3), i, np.uint8), i + 1))
     assert sent == [1]  # the worker is busy with frame 1; 2-4 were replaced by 5
     assert lone_tab.frame_view.frame_size() == (64, 48)
     c.on_worker_finished("frame")

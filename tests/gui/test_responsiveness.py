@@ -89,7 +89,9 @@ def test_probe_does_not_count_waiting_for_a_cpu_that_other_processes_keep_busy(q
         for hog in hogs:
             hog.wait(timeout=30)
     print("UI-thread lateness sharing its CPU with three busy processes:", json.dumps(stats))
-    assert stats["cpu_wait_ms"] > 100, stats  # the load was real: the UI thread often waited for its CPU
+    # The load was real: the UI thread waited for its CPU (a few ms on most of its ~300 wake-ups here; 0-2 ms
+    # in all when idle).  Measured 89-110 ms; the bound only has to tell "loaded" from "idle".
+    assert stats["cpu_wait_ms"] > 30, stats
     assert stats["blocked_max_ms"] < BLOCKED_LIMIT_MS, stats
 
 

@@ -16,7 +16,7 @@ import time
 import numpy as np
 import pytest
 
-from core.data.datasets import Dataset, Split
+from core.data.splits import Dataset, Split
 from core.model.files import ModelInfo, load_model, read_info, save_model
 from tests.conftest import REPO, tiny_builder
 from tests.gui.conftest import wait_for

@@ -137,16 +137,16 @@ def test_levels_are_ordered_by_strength():
 
 @pytest.mark.parametrize("progress, share", [(0.0, 0.25), (0.2, 0.55), (0.5, 1.0), (0.9, 1.0)])
 def test_curriculum_gives_the_strong_changes_to_a_share_growing_with_progress(progress, share):
-    """The training batches (core.training.session) give a quarter of each batch the strong level at
+    """The training batches (core.training.batches) give a quarter of each batch the strong level at
     the start and all of it from half-way; the rest gets the basic changes.  Here the strong level turns
     every image gray, which the basic level (a colour cast per channel) never does, so each image shows
     which one it got."""
-    from core.training.session import _Batches
+    from core.training.batches import Batches
 
     n = 320
     images = np.concatenate([hand_on_wall(8)] * (n // 8))
     strong_cfg = dataclasses.replace(NONE, background_prob=1.0, gray_prob=1.0)
-    batches = _Batches(images, np.arange(n) % 6, n, True, 0, strong_cfg)
+    batches = Batches(images, np.arange(n) % 6, n, True, 0, strong_cfg)
     batches.reshuffle(progress)
     x, y = batches.batch(0)
     np.testing.assert_array_equal(y, (np.arange(n) % 6)[batches.order])

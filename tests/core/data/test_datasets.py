@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.data.datasets import block_of_ten, load_dataset, stratified_split
+from core.data.datasets import load_dataset
+from core.data.formats import block_of_ten
+from core.data.splits import stratified_split
 from core.errors import DataError
 from tests.conftest import write_image
 
@@ -156,7 +158,7 @@ def test_stratified_split_keeps_class_balance():
 
 
 def _toy_dataset(n_val_per_class=12, groups=False):
-    from core.data.datasets import Dataset, Split
+    from core.data.splits import Dataset, Split
 
     rng = np.random.default_rng(0)
 

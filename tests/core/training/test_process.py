@@ -136,7 +136,7 @@ def test_a_stop_as_the_child_registers_its_session_is_not_lost(tmp_path):
 
 
 def _tiny_session() -> TrainingSession:
-    from core.data.datasets import Dataset, Split
+    from core.data.splits import Dataset, Split
 
     split = Split(np.zeros((4, 8, 8, 3), np.uint8), np.array([0, 1, 0, 1]))
     return TrainingSession(Dataset(["a", "b"], split, Split.empty((8, 8)), Split.empty((8, 8)), "mem", "folders"),

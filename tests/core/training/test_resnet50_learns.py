@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.data.datasets import Dataset, Split, load_dataset
+from core.data.datasets import load_dataset
+from core.data.splits import Dataset, Split
 from core.training.session import TrainingSession, TrainSettings
 
 

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from core.data.datasets import Dataset, Split
+from core.data.splits import Dataset, Split
 from core.training.session import TrainingSession, TrainSettings
 from tests.conftest import tiny_builder
 

@@ -9,7 +9,8 @@ import time
 import numpy as np
 import pytest
 
-from core.data.datasets import Dataset, Split, load_dataset
+from core.data.datasets import load_dataset
+from core.data.splits import Dataset, Split
 from core.errors import HandSignError
 from core.model.files import load_model
 from core.training.presets import settings_for

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.data.datasets import Dataset, Split
+from core.data.splits import Dataset, Split
 from core.errors import HandSignError
 from core.inference import fast as infer_fast
 from core.model.files import load_model

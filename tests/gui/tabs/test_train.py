@@ -81,7 +81,7 @@ def test_training_to_the_end_shows_results_use_and_save_as(train_window, qtbot, 
     out = tab.outcome
     rep = out.result.test_report
     assert out.result.status == "completed" and len(out.result.history) == 3
-    assert tab.bottom_tabs.currentIndex() == 1  # the results page
+    assert tab.results.currentIndex() == 1  # the results page
     assert f"{rep['accuracy']:.1%}" in tab.test_label.text()
     cm = np.asarray(tab.confusion.matrix)
     assert cm.shape == (6, 6) and cm.sum() == rep["n"] == 120

@@ -24,7 +24,7 @@ def tab(qtbot):
 
 
 def _info():
-    return DatasetInfo("two classes", ["a", "b"], {"a": 2, "b": 2}, np.zeros((4, 64, 64, 3), np.uint8),
+    return DatasetInfo(["a", "b"], {"a": 2, "b": 2}, np.zeros((4, 64, 64, 3), np.uint8),
                        strip_labels=[0, 1, 0, 1], strip_index=[0, 1, 2, 3])
 
 
@@ -63,7 +63,7 @@ def test_worker_reports_reach_the_views(tab, qtbot, tiny_model_file):
     assert _xy(tab.loss_plot.epoch_val) == ([1], [1.2]) and _xy(tab.acc_plot.epoch_train) == ([1], [0.5])
 
     c.on_finished(_outcome(tiny_model_file, [m]))
-    assert tab.bottom_tabs.currentIndex() == 1 and "50.0%" in tab.test_label.text()
+    assert tab.results.currentIndex() == 1 and "50.0%" in tab.test_label.text()
     assert np.asarray(tab.confusion.matrix).tolist() == [[1, 1], [1, 1]]
     assert "(2)" in tab.wrong_title.text() and [cap for _, cap, _ in tab.wrong.items] == ["a → b", "b → a"]
     assert tab.progress.format() == "done" and tab.epoch_label.text().startswith("Done after 1 epoch(s)")
@@ -91,7 +91,7 @@ def test_a_run_goes_idle_running_ended_and_refuses_a_second_start(tab, qtbot, tm
     assert tab.controller.run_job(job)
     assert tab.busy() and states == [True] and tab.controller.job is job
     assert not tab.start_button.isEnabled() and not tab.epochs.isEnabled() and tab.stop_button.isEnabled()
-    assert tab.progress.format() == "loading data…" and tab.bottom_tabs.currentIndex() == 0
+    assert tab.progress.format() == "loading data…" and tab.results.currentIndex() == 0
     assert not tab.controller.run_job(job) and not tab.start_training()  # one run at a time
     assert tab.worker_thread is not None and tab.worker_thread.isRunning()
     wait_for(qtbot, lambda: not tab.busy(), timeout=120_000)
