@@ -1,4 +1,4 @@
-"""The ``handsign`` command line: train, evaluate, predict, summary, plot.
+"""The ``handsign`` command line: train, evaluate, predict, summary, plot, export.
 
 Every failure exits non-zero with one line on stderr that says what was wrong
 and what to do (``handsign: error: ...``).  ``--json`` output shapes are a
@@ -32,6 +32,7 @@ def _model_arg(p, required=False):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from core.export.formats import FORMATS
     from core.training.presets import PRESETS
 
     parser = _Parser(prog="handsign", description="Hand Sign Studio: the deeplearning.ai ResNet-50 for hand signs.")
@@ -74,6 +75,12 @@ def build_parser() -> argparse.ArgumentParser:
     pl = sub.add_parser("plot", help="draw the architecture (PNG or SVG, no Graphviz needed)")
     _model_arg(pl)
     pl.add_argument("--out", "-o", required=True, help="output .png or .svg")
+
+    x = sub.add_parser("export", help="the model as ONNX, TFLite or SavedModel, with labels, webcam.py and parity")
+    _model_arg(x)
+    x.add_argument("--format", "-f", required=True, choices=list(FORMATS))
+    x.add_argument("--out", "-o", required=True, help="the folder to export into (created if needed)")
+    x.add_argument("--data", help="dataset for the parity check and int8 calibration (default: signs in the data folder)")
     return parser
 
 
@@ -250,7 +257,22 @@ def cmd_plot(args) -> int:
     return 0
 
 
-COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict, "summary": cmd_summary, "plot": cmd_plot}
+def cmd_export(args) -> int:
+    from core.export.exporter import export_model
+    from core.export.formats import check_dependencies, get_format
+    from core.export.parity import format_parity
+
+    check_dependencies(get_format(args.format))  # before loading anything: one line on how to install them
+    result = export_model(_resolve_model(args.model), args.format, args.out, data=args.data,
+                          progress=lambda line: print(line, flush=True))
+    print(f"exported {result.format.title} to {result.folder}: {result.model_path.name}, labels.json, README.md, "
+          "webcam.py, parity.json")
+    print(f"parity: {format_parity(result.parity)}")
+    return 0
+
+
+COMMANDS = {"train": cmd_train, "evaluate": cmd_evaluate, "predict": cmd_predict, "summary": cmd_summary, "plot": cmd_plot,
+            "export": cmd_export}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,4 +1,4 @@
-"""The file dialogs: open images, a folder of images, a video, a model.
+"""The file dialogs: open images, a folder of images, a video, a model; the folder to export into.
 
 One place builds them, so the menus, the tab buttons and the tests all open the
 same dialogs.  Each returns what was chosen, or nothing when the user cancels.
@@ -45,4 +45,9 @@ def ask_video_file(parent: QWidget | None) -> str:
 
 def ask_model_file(parent: QWidget | None) -> str:
     chosen = _ask(parent, "Open model", QFileDialog.FileMode.ExistingFile, MODEL_FILTER)
+    return chosen[0] if chosen else ""
+
+
+def ask_export_folder(parent: QWidget | None) -> str:
+    chosen = _ask(parent, "Export into folder", QFileDialog.FileMode.Directory)
     return chosen[0] if chosen else ""

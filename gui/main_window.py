@@ -19,6 +19,7 @@ from PySide6.QtCore import QByteArray, QObject, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget
 
+from gui.export_dialog import ExportController
 from gui.settings import get_int, get_str, open_settings
 from gui.sources import FrameService
 from gui.tabs.base import Tab
@@ -81,6 +82,8 @@ class MainWindow(QMainWindow):
         self.model_status = QLabel("Starting…")  # the one place that names the model in use
         self.statusBar().addPermanentWidget(self.model_status)
 
+        self.exporter = ExportController(self)  # File > Export…
+        self.exporter.status_message.connect(self.show_status)
         self._make_actions()
         self._wire()
         self._restore_settings()
@@ -103,6 +106,7 @@ class MainWindow(QMainWindow):
         act("Open folder of images…", "Ctrl+Shift+O", self._on_classify(tab.ask_open_folder), m)
         act("Open video…", "Ctrl+Shift+V", self._on_classify(tab.ask_open_video), m)
         act("Open model…", "Ctrl+M", tab.ask_open_model, m)
+        act("Export…", "Ctrl+E", lambda: self.exporter.ask_and_export(self.report and self.report.path), m)
         m.addSeparator()
         act("Save snapshot", "Ctrl+S", lambda: c.snapshot(), m)
         m.addSeparator()
@@ -306,6 +310,7 @@ class MainWindow(QMainWindow):
         self.frames.shutdown()
         for tab in self.all_tabs:
             tab.shutdown()
+        self.exporter.shutdown()
         stop_thread(self.worker_thread)
         self.worker_thread = None
 
