@@ -11,21 +11,20 @@ from tests.conftest import tiny_builder
 
 
 @pytest.fixture(scope="session")
-def small_model_file(tmp_path_factory) -> Path:
-    """A tiny 6-class CNN (with BatchNorm) whose weights are not all at their initial values."""
+def small_model_file(tmp_path_factory, signs_dir) -> Path:
+    """A tiny 6-class CNN (with BatchNorm) trained briefly on SIGNS, so its predictions differ by image
+    (an export that broke some classes or the BatchNorm statistics would then disagree with Keras)."""
     import keras
 
+    from core.data.datasets import load_dataset
+    from core.images import scale
     from core.model.files import ModelInfo, save_model
 
     keras.utils.set_random_seed(3)
+    train = load_dataset(signs_dir, (64, 64)).train
     model = tiny_builder((64, 64, 3), 6)
-    rng = np.random.default_rng(3)
-    # BatchNorm statistics away from identity, so an exporter that drops or misfolds them is caught
-    for layer in model.layers:
-        if isinstance(layer, keras.layers.BatchNormalization):
-            n = layer.moving_mean.shape[0]
-            layer.moving_mean.assign(rng.normal(0, 0.2, n).astype("float32"))
-            layer.moving_variance.assign(rng.uniform(0.5, 2.0, n).astype("float32"))
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy")
+    model.fit(scale(train.x), train.y, epochs=12, batch_size=32, verbose=0)
     path = tmp_path_factory.mktemp("export-model") / "small.keras"
     save_model(model, path, ModelInfo([str(i) for i in range(6)], (64, 64), architecture="tiny"))
     return path
