@@ -88,9 +88,9 @@ class ExportController(QObject):
 
     def __init__(self, parent: QWidget):
         super().__init__(parent)
-        self.window = parent
+        self.parent_widget = parent
         self.worker: ExportWorker | None = None
-        self.thread = None
+        self.worker_thread = None
         self.running = False
         self.succeeded = False
         self.progress: QProgressDialog | None = None
@@ -104,7 +104,7 @@ class ExportController(QObject):
         if model_path is None:
             self._show(QMessageBox.Icon.Warning, "Nothing to export", "No model is loaded; open one with Ctrl+M first.")
             return
-        dialog = ExportDialog(self.window, Path(model_path).name)
+        dialog = ExportDialog(self.parent_widget, Path(model_path).name)
         try:
             if dialog.exec() != QDialog.DialogCode.Accepted:
                 return
@@ -121,9 +121,9 @@ class ExportController(QObject):
             self.worker.exported.connect(self._exported)
             self.worker.errored.connect(self._failed)
             self.worker.finished.connect(self._finished)
-            self.thread = start_worker(self.worker, "export")
+            self.worker_thread = start_worker(self.worker, "export")
         self.running, self.succeeded = True, False
-        self.progress = QProgressDialog(f"Exporting {FORMATS[format_name].title}…", "", 0, 0, self.window)
+        self.progress = QProgressDialog(f"Exporting {FORMATS[format_name].title}…", "", 0, 0, self.parent_widget)
         self.progress.setObjectName("exportProgress")
         self.progress.setWindowTitle("Export")
         self.progress.setCancelButton(None)  # a converter cannot be stopped halfway
@@ -162,12 +162,12 @@ class ExportController(QObject):
         if self.message is not None:
             self.message.close()
             self.message.deleteLater()
-        self.message = QMessageBox(icon, title, text, parent=self.window)
+        self.message = QMessageBox(icon, title, text, parent=self.parent_widget)
         self.message.setObjectName("exportMessage")
         self.message.setModal(False)
         self.message.show()
 
     def shutdown(self) -> None:
         """Wait for a running export (it cannot be interrupted), then end the worker thread."""
-        stop_thread(self.thread, timeout_ms=EXPORT_WAIT_MS)
-        self.thread = None
+        stop_thread(self.worker_thread, timeout_ms=EXPORT_WAIT_MS)
+        self.worker_thread = None

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from core.export.formats import ExportFormat
 
-MAX_LINES = 40
-
 # Per-format: the imports and a ``predict(x) -> probabilities`` for a float32 (1, H, W, 3) batch.
 RUNTIME_CODE = {
     "onnx": '''import onnxruntime as ort
