@@ -8,6 +8,7 @@ import time
 
 import pytest
 from PySide6.QtCore import QTimer
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from core.export.formats import FORMATS
@@ -16,7 +17,7 @@ from tests.gui.dialogs import DialogAnswer
 
 
 def _export_action(win):
-    return next(a for a in win.findChildren(type(win.menuBar().actions()[0])) if a.text() == "Export…")
+    return next(a for a in win.findChildren(QAction) if a.text() == "Export…")
 
 
 class ExportAnswer:
