@@ -63,9 +63,9 @@ def store(folder: Path, file_id: ModelFileId, blob: bytes, *, check: dict) -> No
     """Write a checked entry: the flatbuffer first, then the sidecar that vouches for it.
 
     ``check`` records the check that passed: ``tolerance``, ``max_difference``,
-    ``probe_output`` (the Keras model's probabilities on the probe image),
-    ``input_shape``, ``output_shape`` and ``converter``.  Raises ``OSError``
-    when the folder cannot be written.
+    ``probe_output`` (the Keras model's probabilities on the probe image, which
+    the TensorFlow-free path compares its interpreter against) and
+    ``converter``.  Raises ``OSError`` when the folder cannot be written.
     """
     flatbuffer, sidecar = entry_paths(folder, file_id)
     atomic_write_bytes(flatbuffer, lambda tmp: tmp.write_bytes(blob))
