@@ -8,7 +8,8 @@ Sections: ``matmul`` (the machine's float32 GFLOP/s), ``train`` (ours vs the
 keras.applications baseline, and ours as before issue #5, alternating in fresh
 processes), ``infer`` (per-frame latency vs ``model.predict``, CPU share at 30
 fps), ``live`` (pipeline fps with and without a training), ``startup``
-(window shown / model ready).  ``--levers`` adds the in-process lever table
+(window shown / model ready), ``predict`` (``handsign predict`` on one image,
+warm and cold cache, vs a bare ``import tensorflow``).  ``--levers`` adds the in-process lever table
 (bench/levers.py) and ``--tta`` the time to 0.95 test accuracy (bench/tta.py),
 both several minutes.  The machine is shared: compare the ratios, which come
 from measurements taken alternately in the same run.
@@ -25,7 +26,7 @@ import time
 from bench.common import RESULTS, machine, median, run_worker
 
 TRAIN_GFLOP_PER_IMAGE = 1.89  # forward + backward, 64x64, ResNet-50 (forward 0.63)
-SECTIONS = ("matmul", "train", "infer", "live", "startup")
+SECTIONS = ("matmul", "train", "infer", "live", "startup", "predict")
 
 
 def run_train(rounds: int, steps: int) -> dict:
@@ -127,6 +128,15 @@ def table(res: dict) -> str:
             row("start-up: packaged app", "not built", "", "", "")
         else:
             row("start-up: packaged window shown / model ready s", f"{fmt(pk['window_shown_s'])} / {fmt(pk['model_ready_s'])}", "", "", "")
+    pr = res.get("predict")
+    if pr:
+        w, m = pr["wall_s"], pr["peak_rss_mb"]
+        row("handsign predict, one image, warm cache: wall s / peak RSS MB (before: the full Keras path)", f"{fmt(w['predict'])} / {fmt(m['predict'])}",
+            f"{fmt(w['predict_full'])} / {fmt(m['predict_full'])}",
+            f"import tensorflow {fmt(w['import_tensorflow'])} / {fmt(m['import_tensorflow'])}",
+            f"predict/import tensorflow **{pr['predict_over_import_tensorflow']}x** (target < 0.6, <= 400 MB)")
+        row("handsign predict, empty cache (converts): wall s / peak RSS MB",
+            f"{fmt(pr['cold']['wall_s'])} / {fmt(pr['cold']['peak_rss_mb'])}", "", "", "")
     tta = res.get("tta")
     if tta:
         row("time to 0.95 SIGNS test accuracy, quick preset (s)", fmt(tta["after"]["seconds_to_target"]),
@@ -173,6 +183,9 @@ def main(argv=None) -> None:
         print("start-up ...", flush=True)
         res["startup"] = run_worker("bench.startup", ["--runs", "2" if args.quick else "3"]
                                     + (["--exe", args.exe] if args.exe else []))
+    if "predict" in only:
+        print("handsign predict ...", flush=True)
+        res["predict"] = run_worker("bench.predict", ["--rounds", "3" if args.quick else "5"])
     if args.levers:
         print("levers ...", flush=True)
         res["levers"] = run_worker("bench.levers", ["--rounds", "3" if args.quick else "5"], timeout=1800)

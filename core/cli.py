@@ -207,9 +207,9 @@ def cmd_evaluate(args) -> int:
 
 def cmd_predict(args) -> int:
     from core.errors import DataError
-    from core.inference.classifier import Classifier
+    from core.inference.classifier import open_classifier
 
-    clf = Classifier.load(_resolve_model(args.model))
+    clf = open_classifier(_resolve_model(args.model))  # no TensorFlow import when the conversion is cached
     results, failures = [], 0
     for name in args.images:
         try:
@@ -284,7 +284,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         from core.device import import_backend_quietly
 
-        import_backend_quietly()
+        if args.command != "predict":  # predict imports the backend only if it needs it (open_classifier)
+            import_backend_quietly()
         return COMMANDS[args.command](args)
     except HandSignError as exc:
         print(f"handsign: error: {exc}", file=sys.stderr)

@@ -4,18 +4,22 @@
   weights as graph constants and BatchNorm folded into the convolutions.
 * :func:`lite_forward`: the per-frame (batch 1) pass of a loaded model: that
   same folded graph converted once to TensorFlow Lite and run by its XNNPACK
-  CPU kernels, with the converted flatbuffer cached in the user folder.
+  CPU kernels, checked against the Keras model, with the converted flatbuffer
+  and a record of the check cached in the user folder
+  (``core.inference.lite_cache``), where the TensorFlow-free path
+  (``core.inference.lite``) finds it on the next start.
 
 TensorFlow-only: under another Keras backend :func:`lite_forward` returns None.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import os
 import warnings
 from pathlib import Path
+
+from core.inference import lite_cache
+from core.inference.lite import CHECK_TOLERANCE, LiteForward, lite_disabled, lite_threads
 
 log = logging.getLogger(__name__)
 
@@ -100,55 +104,6 @@ def constant_forward(model):
     return forward
 
 
-INFERENCE_ENV = "HANDSIGN_INFERENCE"  # "tensorflow": never use the TensorFlow Lite path
-LITE_CACHE_KEEP = 4  # converted models kept in the cache folder (about 94 MB each for ResNet-50)
-LITE_CHECK_TOLERANCE = 1e-3  # largest probability difference accepted against the Keras model
-
-
-class LiteForward:
-    """A batch-1 forward pass run by a TensorFlow Lite interpreter (XNNPACK on CPU).
-
-    Not thread-safe, like the Classifier that owns it.  Takes and returns
-    float32 arrays shaped like the Keras model's input / output with batch 1.
-    """
-
-    def __init__(self, interpreter, source: str):
-        self._interpreter = interpreter
-        self._input = interpreter.get_input_details()[0]["index"]
-        self._output = interpreter.get_output_details()[0]["index"]
-        self.source = source  # "converted" or "cache"
-
-    def __call__(self, x):
-        import numpy as np
-
-        self._interpreter.set_tensor(self._input, np.ascontiguousarray(x, dtype=np.float32))
-        self._interpreter.invoke()
-        return self._interpreter.get_tensor(self._output).copy()
-
-
-def lite_threads() -> int:
-    """Interpreter threads: both cores of a 2-core machine, at most 4 (bench/infer.py)."""
-    return max(1, min(4, os.cpu_count() or 1))
-
-
-def _weights_key(model) -> str:
-    import tensorflow as tf
-
-    digest = hashlib.sha256()
-    digest.update(f"tf {tf.__version__} input {tuple(model.input_shape[1:])}".encode())
-    for v in model.variables:
-        a = v.numpy()
-        digest.update(f"{v.path} {a.dtype} {a.shape}".encode())
-        digest.update(a.tobytes())
-    return digest.hexdigest()[:32]
-
-
-def _prune_cache(folder: Path, keep: int = LITE_CACHE_KEEP) -> None:
-    files = sorted(folder.glob("*.tflite"), key=lambda p: p.stat().st_mtime, reverse=True)
-    for old in files[keep:]:
-        old.unlink(missing_ok=True)
-
-
 def _new_interpreter(blob: bytes, threads: int):
     import tensorflow as tf
 
@@ -176,59 +131,84 @@ def _convert(const_fn, input_shape) -> bytes:
         return converter.convert()
 
 
-def lite_forward(model, const_fn, cache_dir: Path | None = None, *, threads: int | None = None):
+def _from_cache(folder: Path, file_id: lite_cache.ModelFileId, probe, expected, threads: int):
+    """The cached conversion of this model file if it still agrees with the Keras model, else None."""
+    import numpy as np
+
+    flatbuffer, _ = lite_cache.entry_paths(folder, file_id)
+    if not flatbuffer.is_file():
+        return None
+    try:
+        blob = flatbuffer.read_bytes()
+        forward = LiteForward(_new_interpreter(blob, threads), "cache")
+        got = forward(probe)
+    except Exception as exc:  # unreadable or damaged cache entry: convert again
+        log.warning("cached TensorFlow Lite model %s unusable (%s); converting again", flatbuffer, exc)
+        return None
+    if not np.allclose(got, expected, atol=CHECK_TOLERANCE):
+        log.warning("cached TensorFlow Lite model %s disagrees with the model; converting again", flatbuffer)
+        return None
+    if lite_cache.read_checked(folder, file_id) is None:  # a sidecar lost or from before: vouch again
+        _store(folder, file_id, blob, got, expected)
+    lite_cache.touch(folder, file_id)
+    return forward
+
+
+def _store(folder: Path, file_id: lite_cache.ModelFileId, blob: bytes, got, expected) -> None:
+    import numpy as np
+    import tensorflow as tf
+
+    check = {
+        "tolerance": CHECK_TOLERANCE,
+        "max_difference": float(np.abs(got - expected).max()),
+        "probe_output": np.asarray(expected, dtype=float).tolist(),
+        "converter": f"tensorflow {tf.__version__}",
+    }
+    try:
+        lite_cache.store(folder, file_id, blob, check=check)
+    except OSError as exc:
+        log.info("TensorFlow Lite cache not written (%s)", exc)
+
+
+def lite_forward(model, const_fn, cache_dir: Path | None = None, *, file_id: lite_cache.ModelFileId | None = None,
+                 threads: int | None = None):
     """The batch-1 forward pass of ``model`` through TensorFlow Lite, or ``None`` where it is unavailable.
 
     ``const_fn`` is :func:`constant_forward` of the model: it is what gets
     converted (BatchNorm folded, weights constant); it is traced only when
     converting.  The TensorFlow Lite pass is checked against the Keras model
-    on a probe image before use.  ``cache_dir`` keeps the
-    converted flatbuffer under a hash of the weights, so the next load of the
-    same model skips the conversion (about 3 s); a cache that cannot be written
-    only costs that time.  bench/infer.py measured the pass at about 2x faster
-    than ``const_fn`` on this 2-core CPU, with the same probabilities.
+    on a probe image before use.  With ``cache_dir`` and ``file_id`` (the model
+    file the model was loaded from, ``lite_cache.model_file_id``, taken before
+    loading) the converted flatbuffer is kept under the file's key with a
+    record of the check, so the next start skips the conversion (about 3 s) or
+    TensorFlow altogether (``core.inference.lite``); a cache that cannot be
+    written only costs that time.  bench/infer.py measured the pass at about 2x
+    faster than ``const_fn`` on this 2-core CPU, with the same probabilities.
     Falls back (returns ``None``, logged) on any failure: JAX backend, a
     TensorFlow without ``tf.lite``, ``HANDSIGN_INFERENCE=tensorflow``.
     """
-    if not _tensorflow_backend() or os.environ.get(INFERENCE_ENV, "").strip().lower() == "tensorflow":
+    if not _tensorflow_backend() or lite_disabled():
         return None
     try:
         import numpy as np
 
         input_shape = tuple(int(d) for d in model.input_shape[1:])
         threads = threads or lite_threads()
-        cached = Path(cache_dir) / f"{_weights_key(model)}.tflite" if cache_dir else None
-        probe = np.random.default_rng(0).random((1, *input_shape), dtype=np.float32)
+        folder = Path(cache_dir) if cache_dir is not None and file_id is not None else None
+        probe = np.random.default_rng(lite_cache.PROBE_SEED).random((1, *input_shape), dtype=np.float32)
         # The Keras model itself, eagerly (0.1 s): tracing const_fn would cost 2 s that a cache hit saves.
         expected = np.asarray(model(probe, training=False))
-        forward = None
-        if cached is not None and cached.is_file():
-            try:
-                forward = LiteForward(_new_interpreter(cached.read_bytes(), threads), "cache")
-                if not np.allclose(forward(probe), expected, atol=LITE_CHECK_TOLERANCE):
-                    log.warning("cached TensorFlow Lite model %s disagrees with the model; converting again", cached)
-                    forward = None
-                else:
-                    os.utime(cached)
-            except Exception as exc:  # unreadable or damaged cache entry: convert again
-                log.warning("cached TensorFlow Lite model %s unusable (%s); converting again", cached, exc)
-                forward = None
+        forward = _from_cache(folder, file_id, probe, expected, threads) if folder is not None else None
         if forward is None:
             blob = _convert(const_fn, input_shape)
             forward = LiteForward(_new_interpreter(blob, threads), "converted")
             got = forward(probe)
-            if not np.allclose(got, expected, atol=LITE_CHECK_TOLERANCE):
+            if not np.allclose(got, expected, atol=CHECK_TOLERANCE):
                 log.warning("TensorFlow Lite pass differs from TensorFlow by %.2g; not used",
                             float(np.abs(got - expected).max()))
                 return None
-            if cached is not None:
-                try:
-                    from core.model.files import atomic_write_bytes
-
-                    atomic_write_bytes(cached, lambda tmp: tmp.write_bytes(blob))
-                    _prune_cache(cached.parent)
-                except OSError as exc:
-                    log.info("TensorFlow Lite cache not written (%s)", exc)
+            if folder is not None:
+                _store(folder, file_id, blob, got, expected)
         return forward
     except Exception as exc:
         log.warning("TensorFlow Lite path unavailable (%s: %s); using TensorFlow", type(exc).__name__, exc)

@@ -194,9 +194,20 @@ def save_model(model, path: str | os.PathLike, info: ModelInfo, *, weights_dtype
 
 
 def read_info(path: str | os.PathLike) -> ModelInfo | None:
-    """The ``handsign.json`` of a model file, or None for a plain Keras file."""
+    """The ``handsign.json`` of a model file, or None for a plain Keras file (the whole archive checked)."""
     path = Path(path)
     _check_archive(path)
+    return read_metadata(path)
+
+
+def read_metadata(path: str | os.PathLike) -> ModelInfo | None:
+    """The ``handsign.json`` entry alone, or None for a plain Keras file; no Keras, no archive check.
+
+    For a file already known to be good (``core.inference.lite`` has matched its
+    hash); anything else goes through :func:`read_info`.  Raises
+    :class:`ModelFileError` (or ``zipfile.BadZipFile`` / ``OSError``) when unreadable.
+    """
+    path = Path(path)
     with zipfile.ZipFile(path) as zf:
         if META_ENTRY not in zf.namelist():
             return None
