@@ -97,7 +97,7 @@ def _resolve_model(arg: str | None) -> Path:
 
 def cmd_train(args) -> int:
     from core.paths import resolve_data
-    from core.training.data import load_training_data
+    from core.training.data import fine_tune_shape, load_training_data
     from core.training.presets import settings_for
     from core.training.session import TrainingSession
 
@@ -107,7 +107,7 @@ def cmd_train(args) -> int:
     }.items() if v is not None}
     settings = settings_for(args.preset, **overrides)
     src = resolve_data(args.data)
-    size, classes = _fine_tune_shape(args.init_model, args.size)
+    size, classes = fine_tune_shape(args.init_model, args.size)
     ds = load_training_data(src, settings, image_size=size, classes=classes)
     print(ds.describe(), flush=True)
     for _path, reason in ds.skipped[:10]:
@@ -128,22 +128,6 @@ def cmd_train(args) -> int:
         raise HandSignError("interrupted; the best checkpoint so far is kept next to --out") from None
     print(f"run card: {session.run_card_path}")
     return 0 if result.status == "completed" else EXIT_ERROR
-
-
-def _fine_tune_shape(init_model: str | None, size: int | None) -> tuple[tuple[int, int], list[str] | None]:
-    """The input size and the classes to read: the initial model's when fine-tuning, else ``--size`` (64).
-
-    Fine-tuning reads a class-folder tree as the model's classes (other folders are
-    ignored, missing ones are classes without new samples), at the model's size.
-    """
-    if not init_model:
-        return (size or 64, size or 64), None
-    from core.model.files import read_info
-
-    info = read_info(Path(init_model).expanduser())  # a missing or damaged file: its one-line error, now
-    if info is None:  # a plain Keras file: the session says what it lacks
-        return (size or 64, size or 64), None
-    return (tuple(info.input_size) if size is None else (size, size)), list(info.class_names)
 
 
 def _check_writable(folder: Path) -> None:

@@ -290,7 +290,9 @@ class MainWindow(QMainWindow):
         if self.train_tab.busy():  # it ends within a batch, then evaluates and saves its model
             self.show_status("Stopping training: finishing the batch and saving the model…", 0)
             self.train_tab.training_running.connect(self._training_running)
-            return
+        if self.exporter.running:  # a converter cannot be interrupted: wait for it without blocking the window
+            self.show_status("Finishing the export before closing…", 0)
+            self.exporter.done.connect(lambda _ok: QTimer.singleShot(0, self._finish_close))
         self._finish_close()
 
     def _training_running(self, running: bool) -> None:
@@ -298,7 +300,8 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(0, self._finish_close)  # after the Train tab has handled the end itself
 
     def _finish_close(self) -> None:
-        if self.closed_cleanly:
+        """Close once nothing is left running; a training or an export that ends calls this again."""
+        if self.closed_cleanly or self.train_tab.busy() or self.exporter.running:
             return
         self.shutdown()
         self.closed_cleanly = True

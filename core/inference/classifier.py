@@ -24,10 +24,10 @@ from pathlib import Path
 import numpy as np
 
 from core.images import scale
-from core.inference.prediction import FrameClassifier, Prediction
+from core.inference.prediction import FrameClassifier
 from core.model.files import ModelInfo, load_model
 
-__all__ = ["Classifier", "Prediction", "open_classifier"]
+__all__ = ["Classifier", "open_classifier"]
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.inference.classifier import Prediction
+from core.inference.prediction import Prediction
 
 
 @dataclass

@@ -124,10 +124,11 @@ class ControlRelay:
 
 def _load(job: TrainJob, out: _PipeListener):
     """The session for ``job`` on its data, after telling the parent what was loaded."""
-    from core.training.data import load_training_data
+    from core.training.data import fine_tune_shape, load_training_data
     from core.training.session import TrainingSession
 
-    ds = load_training_data(job.source, job.settings, kind=job.kind, classes=job.classes)
+    size, classes = fine_tune_shape(job.initial_model)  # fine-tuning reads the data at the model's size
+    ds = load_training_data(job.source, job.settings, kind=job.kind, image_size=size, classes=job.classes or classes)
     session = TrainingSession(ds, job.settings, out, out=job.out, builder=job.builder,
                               initial_model=job.initial_model)
     ds = session.dataset  # as the session trains on it (a preset may move validation images to training)

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 
 from core.data.datasets import load_dataset
 from core.data.splits import Dataset
+from core.model.files import read_info
 from core.training.settings import TrainSettings
 
 log = logging.getLogger(__name__)
@@ -41,3 +43,17 @@ def load_training_data(source, settings: TrainSettings, *, kind: str = "auto",
              ds.source, smallest, s.min_class_images_for_test)
     return load_dataset(source, image_size, kind=kind, val_split=s.val_split, test_split=0.0, seed=s.seed,
                         classes=classes)
+
+
+def fine_tune_shape(init_model, size: int | None = None) -> tuple[tuple[int, int], list[str] | None]:
+    """The input size and the classes to read: the initial model's when fine-tuning, else ``size`` (64).
+
+    Fine-tuning reads a class-folder tree as the model's classes (other folders are
+    ignored, missing ones are classes without new samples), at the model's size.
+    """
+    if not init_model:
+        return (size or 64, size or 64), None
+    info = read_info(Path(init_model).expanduser())  # a missing or damaged file: its one-line error, now
+    if info is None:  # a plain Keras file: the session says what it lacks
+        return (size or 64, size or 64), None
+    return (tuple(info.input_size) if size is None else (size, size)), list(info.class_names)

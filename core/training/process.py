@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import multiprocessing as mp
 import threading
+import time
 from collections.abc import Iterator
 
 from core.training.child import run_child
@@ -131,17 +132,32 @@ class TrainProcess:
 
     # -- ending ------------------------------------------------------------------------
     def close(self, timeout: float = 60) -> None:
-        """Wait up to ``timeout`` s for the child to end (it saves first), then terminate it."""
+        """Wait up to ``timeout`` s for the child to end (it saves first), then terminate it.
+
+        Events nobody reads any more are drained meanwhile, so a child sending its
+        last reports (the outcome carries images) never blocks on a full pipe.
+        """
         self._end_steering()
         proc = self._process
         if proc is not None:
-            proc.join(timeout)
+            self._drain_until_ended(proc, timeout)
             if proc.is_alive():  # it had its time to save; do not leave it behind
                 log.warning("the training process did not end; terminating it")
                 proc.terminate()
                 proc.join(5)
         if self._events is not None:
             self._events.close()
+
+    def _drain_until_ended(self, proc, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while proc.is_alive() and time.monotonic() < deadline:
+            try:
+                if self._events is not None and self._events.poll(0.1):
+                    self._events.recv()
+                    continue
+            except (EOFError, OSError):  # the child closed its end: it is ending
+                pass
+            proc.join(0.1)
 
     def __enter__(self) -> TrainProcess:
         return self

@@ -68,11 +68,11 @@ class ChildHello:
     """The child's first message, once its training code is imported."""
 
     pid: int
-    qt_modules: list[str]  # loaded top-level Qt packages; empty unless something is wrong
+    qt_modules: list[str]  # loaded Qt modules (packages and submodules); empty unless something is wrong
 
 
 def loaded_qt_modules() -> list[str]:
-    """The Qt packages (``QT_MODULES``) this process has imported, sorted."""
+    """The modules of the Qt packages (``QT_MODULES``) this process has imported, sorted."""
     return sorted(name for name in sys.modules if name.split(".")[0] in QT_MODULES)
 
 

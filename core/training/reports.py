@@ -8,7 +8,6 @@ All are plain dataclasses, so they pickle across the training process's pipe.
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,12 +25,6 @@ class RunStart:
     val: int
     device: str
     class_names: list[str]
-
-    def __getitem__(self, key: str):
-        """``info["epochs"]`` as well as ``info.epochs``: listeners written for the dict it replaced."""
-        if key not in {f.name for f in dataclasses.fields(self)}:
-            raise KeyError(key)
-        return getattr(self, key)
 
 
 @dataclass

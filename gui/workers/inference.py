@@ -4,7 +4,9 @@ Each worker is a ``QObject`` moved to its own :class:`~gui.threads.WorkerThread`
 and owns its own Keras model; no model object ever crosses threads.  The UI
 talks to a worker through queued signals connected to its slots, and the
 worker answers with typed signals.  Every job body runs inside ``try/except``
-that emits ``errored(exception)`` and always ends with ``finished``.
+and always ends with ``finished``: a model job's error is emitted as
+``errored(exception)``; a frame or file job's error travels in its
+``FrameResult.error``, so the view shows it next to that frame.
 
 :class:`InferenceWorker` loads the model the Classify tab uses, classifies
 frames and image files, and describes the model for the Model tab
@@ -114,7 +116,7 @@ class InferenceWorker(QObject):
             self.finished.emit("describe")
 
     def _predict(self, image, region, bgr):
-        from core.inference.classifier import Prediction
+        from core.inference.prediction import Prediction
 
         clf = self.classifier
         x = clf.prepare(image, region, bgr=bgr)

@@ -241,7 +241,7 @@ def lone_tab(qtbot):
 
 
 def _result(seq, probs, model_input=None):
-    from core.inference.classifier import Prediction
+    from core.inference.prediction import Prediction
     from gui.workers.inference import FrameResult
 
     return FrameResult("frame", seq, Prediction(np.array(probs, np.float32), ["a", "b"], 0.01), model_input)

@@ -95,3 +95,27 @@ def test_cancel_exports_nothing(qtbot, make_window, signs_model):
     QTimer.singleShot(0, cancel)
     _export_action(win).trigger()
     assert not win.exporter.running and win.exporter.worker is None
+
+
+def test_closing_during_an_export_waits_for_it_without_freezing_the_window(qtbot, make_window, signs_model, tmp_path):
+    """A converter cannot be interrupted: the window closes once the export is done, and its event loop keeps
+    running meanwhile (a blocking wait on the UI thread would stop the ticks counted here)."""
+    win = make_window(model_path=signs_model)
+    folder = tmp_path / "export-on-close"
+    ExportAnswer("saved_model", folder, browse=False)
+    ticks = []
+    timer = QTimer()
+    timer.timeout.connect(lambda: ticks.append(time.monotonic()))
+    timer.start(20)
+    _export_action(win).trigger()
+    assert win.exporter.running
+    t0 = time.monotonic()
+    with qtbot.waitSignal(win.closed, timeout=240_000):
+        win.close()
+        assert win.exporter.running and not win.closed_cleanly  # still exporting: the close waits
+    timer.stop()
+    waited = time.monotonic() - t0
+    gaps = [b - a for a, b in zip(ticks, ticks[1:], strict=False)]
+    assert len(ticks) >= 5, (waited, len(ticks))
+    assert max(gaps) < 2.0, max(gaps)  # the loop ran all along (a blocked loop shows one gap as long as the export)
+    assert (folder / "labels.json").is_file() and win.closed_cleanly

@@ -21,7 +21,7 @@ from PySide6.QtCore import QObject, Signal
 from core.camera import is_video_name
 from core.data.samples import list_images, save_sample, write_rgb
 from core.images import is_image_name
-from core.inference.classifier import Prediction
+from core.inference.prediction import Prediction
 from core.inference.rates import RateMeter
 from core.inference.region import RegionChoice, crop_region
 from core.inference.smoothing import Decision, Smoother, decide

@@ -147,8 +147,9 @@ class TrainController(QObject):
         self.dataset = info
         self.live.show_strip(info.strip_images, info.strip_labels, info.class_names)
 
-    def on_started(self, info: dict) -> None:
-        self.live.show_started(info["epochs"], info["steps_per_epoch"])
+    def on_started(self, info) -> None:
+        """``info``: the session's :class:`core.training.reports.RunStart`."""
+        self.live.show_started(info.epochs, info.steps_per_epoch)
 
     def on_batch(self, progress) -> None:
         self.history.add_batch(progress)

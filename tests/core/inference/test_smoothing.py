@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.inference.classifier import Prediction
+from core.inference.prediction import Prediction
 from core.inference.rates import RateMeter
 from core.inference.smoothing import Decision, Smoother, decide
 

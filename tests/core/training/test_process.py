@@ -100,7 +100,7 @@ def test_pause_holds_the_child_and_resume_finishes_the_run(tmp_path):
         finish = _until(proc, lambda e: e.kind is MessageKind.FINISH, seen)
     assert "resumed" in _logs(seen)
     assert finish.payload is not None and finish.payload.result.status == "completed"
-    assert _batches(seen) == start.epochs * start.steps_per_epoch == start["epochs"] * start["steps_per_epoch"]
+    assert _batches(seen) == start.epochs * start.steps_per_epoch
     assert len([e for e in seen if e.kind is MessageKind.EPOCH]) == start.epochs
 
 
@@ -168,3 +168,22 @@ def test_the_control_relay_never_loses_a_stop_sent_during_the_hand_over():
         relay.attach(session)
         sender.join(10)
         assert session.stop_requested and session.paused is False  # stop also releases a pause
+
+
+def test_the_child_fine_tunes_at_the_starting_models_size(tmp_path):
+    """The app's "Fine-tune on my samples" runs in this child: a model trained at 40 x 40 is fine-tuned on
+    samples read at 40 x 40 (read at the default 64 x 64 the session refused: "size differ")."""
+    from core.model.files import ModelInfo, read_info, save_model
+
+    start = tmp_path / "small.keras"
+    save_model(tiny_builder((40, 40, 3), 3), start, ModelInfo(["0", "1", "2"], (40, 40), architecture="tiny"))
+    data = _class_folders(tmp_path / "samples", per_class=6)
+    job = TrainJob(str(data), TrainSettings(epochs=1, batch_size=4, augment=False, val_split=0.15),
+                   tmp_path / "tuned.keras", kind="folders", initial_model=start, title="fine-tuning")
+    with TrainProcess() as proc:
+        proc.start(job)
+        seen: list = []
+        finish = _until(proc, lambda e: e.kind is MessageKind.FINISH, seen)
+    errors = [e.payload for e in seen if e.kind is MessageKind.ERROR]
+    assert finish.payload is not None and not errors, errors
+    assert tuple(read_info(tmp_path / "tuned.keras").input_size) == (40, 40)

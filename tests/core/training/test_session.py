@@ -60,7 +60,7 @@ def test_real_resnet50_trains_a_few_steps_on_signs(signs, tmp_path):
     settings = TrainSettings(epochs=2, batch_size=16, learning_rate=1e-3, seed=1)
     result = TrainingSession(ds, settings, rec, out=out).run()
     assert result.status == "completed"
-    assert rec.started[0]["steps_per_epoch"] == 3
+    assert rec.started[0].steps_per_epoch == 3
     assert [(b.epoch, b.batch) for b in rec.batches] == [(1, 1), (1, 2), (1, 3), (2, 1), (2, 2), (2, 3)]
     assert all(np.isfinite(b.loss) and b.images_per_second > 0 for b in rec.batches)
     assert rec.batches[-1].eta_seconds == pytest.approx(0, abs=1e-6)
@@ -138,7 +138,7 @@ def test_pause_and_resume(signs, tmp_path):
     session.resume()
     t.join(60)
     assert box["result"].status == "completed"
-    assert len(rec.batches) == 3 * rec.started[0]["steps_per_epoch"]
+    assert len(rec.batches) == 3 * rec.started[0].steps_per_epoch
     assert "paused" in rec.logs and "resumed" in rec.logs
 
 
@@ -300,7 +300,7 @@ def test_epoch_metrics_are_the_means_over_the_epochs_batches(signs):
     rec = Recorder()
     bs = 7
     TrainingSession(ds, TrainSettings(epochs=2, batch_size=bs, augment=False), rec, builder=tiny_builder).run()
-    steps = rec.started[0]["steps_per_epoch"]
+    steps = rec.started[0].steps_per_epoch
     n = len(ds.train)
     for e, m in enumerate(rec.epochs):
         seen, correct = 0, 0.0

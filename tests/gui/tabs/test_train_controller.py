@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.training.process import DatasetInfo, TrainJob, TrainOutcome
-from core.training.session import BatchProgress, EpochMetrics, TrainResult
+from core.training.protocol import DatasetInfo, TrainJob, TrainOutcome
+from core.training.reports import BatchProgress, EpochMetrics, RunStart, TrainResult
 from gui.tabs.train import TrainTab
 from gui.widgets import BAD, GOOD
 from tests.gui.conftest import wait_for
@@ -48,7 +48,7 @@ def test_worker_reports_reach_the_views(tab, qtbot, tiny_model_file):
     c = tab.controller
     c.on_dataset(_info())
     assert [cap for _, cap, _ in tab.strip.items] == ["a → ?", "b → ?", "a → ?", "b → ?"]
-    c.on_started({"epochs": 3, "steps_per_epoch": 4})
+    c.on_started(RunStart(epochs=3, steps_per_epoch=4, train=8, val=4, device="cpu", class_names=["a", "b"]))
     assert tab.progress.maximum() == 12 and tab.epoch_label.text() == "Epoch 1 / 3 · batch 0 / 4"
     for b in (1, 2):
         c.on_batch(BatchProgress(1, 3, b, 4, loss=2.0 / b, accuracy=0.25 * b, images_per_second=50, eta_seconds=9))
