@@ -78,10 +78,15 @@ class FrameClassifier:
         return prepare(image, self.input_size, region=region, bgr=bgr)
 
     def classify_frame(self, image: np.ndarray, region: Region | None = None, *, bgr: bool = False) -> Prediction:
-        x = self.prepare(image, region, bgr=bgr)[None]
+        return self.classify_frame_and_input(image, region, bgr=bgr)[0]
+
+    def classify_frame_and_input(self, image: np.ndarray, region: Region | None = None, *,
+                                 bgr: bool = False) -> tuple[Prediction, np.ndarray]:
+        """The prediction and the model input it was made from (for views that show what the network sees)."""
+        x = self.prepare(image, region, bgr=bgr)
         t0 = time.perf_counter()
-        probs = self.probabilities(x)[0]
-        return Prediction(probs, self.class_names, time.perf_counter() - t0)
+        probs = self.probabilities(x[None])[0]
+        return Prediction(probs, self.class_names, time.perf_counter() - t0), x
 
     def classify_file(self, path: str | os.PathLike) -> Prediction:
         return self.classify_frame(read_image(path))

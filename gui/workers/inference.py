@@ -115,15 +115,6 @@ class InferenceWorker(QObject):
         finally:
             self.finished.emit("describe")
 
-    def _predict(self, image, region, bgr):
-        from core.inference.prediction import Prediction
-
-        clf = self.classifier
-        x = clf.prepare(image, region, bgr=bgr)
-        t0 = time.perf_counter()
-        probs = clf.probabilities(x[None])[0]
-        return Prediction(probs, clf.class_names, time.perf_counter() - t0), x
-
     @Slot(object, object, int, bool)
     def classify_frame(self, image, region, seq, bgr):
         result = FrameResult("frame", seq)
@@ -132,7 +123,7 @@ class InferenceWorker(QObject):
                 from core.errors import ModelFileError
 
                 raise ModelFileError("no model is loaded; open one with File ▸ Open model (Ctrl+M)")
-            result.prediction, result.model_input = self._predict(image, region, bgr)
+            result.prediction, result.model_input = self.classifier.classify_frame_and_input(image, region, bgr=bgr)
         except Exception as exc:
             result.error = exc
         finally:
@@ -147,7 +138,7 @@ class InferenceWorker(QObject):
 
             result.image = read_image(path)
             if self.classifier is not None:
-                result.prediction, result.model_input = self._predict(result.image, region, False)
+                result.prediction, result.model_input = self.classifier.classify_frame_and_input(result.image, region)
         except Exception as exc:
             result.error = exc
         finally:
