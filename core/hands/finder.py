@@ -1,0 +1,123 @@
+"""Find one hand per frame: detect a palm, then track it with the landmark model.
+
+:class:`HandFinder` is what the app, ``handsign predict`` / ``evaluate`` and
+the training crops share, so all three see a hand framed the same way.  On a
+video it runs the palm detector only while it has no hand, and otherwise
+places the landmark crop from the previous frame's landmarks (MediaPipe's own
+tracking scheme); on still images (:meth:`HandFinder.find_in_image`) it
+detects every time and refines once.  No hand is an answer: ``None``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from core.hands.crop import SquareSmoother, hand_square, square_region
+from core.hands.landmarks import PRESENCE, LandmarkModel, RotatedRect, rect_from_landmarks, rect_from_palm
+from core.hands.models import LANDMARK_MODEL, PALM_MODEL, open_interpreter
+from core.hands.palm import PalmDetector
+from core.images import Region, to_rgb_uint8
+from core.inference.region import Norm
+
+WHOLE_IMAGE_SCALES = (1.0, 1.3)
+
+
+@dataclass(frozen=True)
+class Hand:
+    landmarks: np.ndarray  # (21, 3) frame pixels
+    presence: float  # the landmark model's hand-presence probability
+    square: Norm  # (cx, cy, side) normalised, smoothed on video
+    region: Region  # the pixel square the classifier sees
+    tracked: bool  # True when placed from the previous frame, without the palm detector
+
+    def as_dict(self) -> dict:
+        r = self.region
+        return {"presence": round(self.presence, 4), "region": [r.x, r.y, r.w, r.h]}
+
+
+def _largest(palms):
+    return max(palms, key=lambda p: (p.box[2] - p.box[0]) * (p.box[3] - p.box[1]))
+
+
+def _frame(image: np.ndarray, bgr: bool) -> tuple[np.ndarray, bool]:
+    """A uint8 3-channel frame as it is (the models reorder their small inputs), anything else as RGB."""
+    if isinstance(image, np.ndarray) and image.dtype == np.uint8 and image.ndim == 3 and image.shape[2] == 3:
+        return image, bgr
+    return to_rgb_uint8(image, bgr=bgr), False
+
+
+class HandFinder:
+    """One hand per RGB (or BGR) uint8 frame, or None.  Not thread-safe: one per thread."""
+
+    def __init__(self, *, landmark_model: str = LANDMARK_MODEL, threads: int | None = None,
+                 smoothing: float = 0.5, presence: float = PRESENCE):
+        self._palms = PalmDetector(open_interpreter(PALM_MODEL, threads))
+        self._landmarks = LandmarkModel(open_interpreter(landmark_model, threads))
+        self._smoother = SquareSmoother(smoothing)
+        self.presence = float(presence)
+        self._next: RotatedRect | None = None
+
+    def reset(self) -> None:
+        """Forget the tracked hand (a new source, a jump in the video)."""
+        self._next = None
+        self._smoother.reset()
+
+    def _landmarks_at(self, frame, rect, bgr):
+        points, presence = self._landmarks.run(frame, rect, bgr=bgr)
+        return (points, presence) if presence >= self.presence else (None, presence)
+
+    def _detect(self, frame, bgr):
+        palms = self._palms.detect(frame, bgr=bgr)
+        if not palms:
+            return None, 0.0
+        return self._landmarks_at(frame, rect_from_palm(_largest(palms)), bgr)
+
+    def _whole_image(self, frame, bgr):
+        """The landmark model on the whole picture, upright: for photos already cropped to the hand.
+
+        The palm detector misses about one SIGNS photo in eight (the hand fills
+        the frame); the landmark model, shown the whole photo, finds them all.
+        """
+        h, w = frame.shape[:2]
+        for scale in WHOLE_IMAGE_SCALES:
+            points, presence = self._landmarks_at(frame, RotatedRect(w / 2, h / 2, max(w, h) * scale, 0.0), bgr)
+            if points is not None:
+                return points, presence
+        return None, 0.0
+
+    def _hand(self, frame, points, presence, tracked, smooth) -> Hand:
+        h, w = frame.shape[:2]
+        square = hand_square(points, w, h)
+        if smooth:
+            square = self._smoother.add(square, aspect=w / h)
+        return Hand(points, float(presence), square, square_region(square, w, h), tracked)
+
+    def find(self, frame: np.ndarray, *, bgr: bool = False) -> Hand | None:
+        """The hand in this video frame, tracked from the last one when it can be."""
+        frame, bgr = _frame(frame, bgr)
+        points, tracked = None, False
+        if self._next is not None:
+            points, presence = self._landmarks_at(frame, self._next, bgr)
+            tracked = points is not None
+        if points is None:
+            points, presence = self._detect(frame, bgr)
+        if points is None:
+            self.reset()
+            return None
+        self._next = rect_from_landmarks(points)
+        return self._hand(frame, points, presence, tracked, smooth=True)
+
+    def find_in_image(self, image: np.ndarray, *, bgr: bool = False) -> Hand | None:
+        """The hand in one still image: detect (or look at the whole photo), then refine the crop once."""
+        frame, bgr = _frame(image, bgr)
+        points, presence = self._detect(frame, bgr)
+        if points is None:
+            points, presence = self._whole_image(frame, bgr)
+        if points is None:
+            return None
+        better, better_presence = self._landmarks_at(frame, rect_from_landmarks(points), bgr)
+        if better is not None:
+            points, presence = better, better_presence
+        return self._hand(frame, points, presence, False, smooth=False)
