@@ -6,7 +6,8 @@ colour casts, cameras and framing.  The augmentations imitate those changes:
 * **background**: the hand is separated from the plain studio wall
   (:func:`foreground_mask`: colour distance from the border's median colour,
   or saturation) and the wall is replaced by a random colour, gradient or
-  texture;
+  texture, or (``scene_prob``) by a patch of a real photograph of a room, a
+  texture or a person (:class:`core.data.scenes.SceneBank`);
 * **framing**: rotation, zoom (down to a small hand in a big frame), shift, mirror;
 * **light and colour**: brightness, contrast, gamma, saturation, hue, colour
   cast, sometimes grayscale;
@@ -39,6 +40,7 @@ class AugmentConfig:
     gamma: float = 0.0
     gray_prob: float = 0.0
     noise: float = 0.0
+    scene_prob: float = 0.0  # of the replaced backgrounds, the share that are real photos (when a bank is given)
 
 
 BASIC = AugmentConfig()
@@ -104,6 +106,12 @@ def random_background(h: int, w: int, rng: np.random.Generator) -> np.ndarray:
     return bg
 
 
+def _background(h: int, w: int, rng: np.random.Generator, cfg: AugmentConfig, scenes) -> np.ndarray:
+    if scenes is not None and cfg.scene_prob > 0 and rng.random() < cfg.scene_prob:
+        return scenes.patch(h, w, rng)
+    return random_background(h, w, rng)
+
+
 def _hsv_jitter(img: np.ndarray, rng: np.random.Generator, cfg: AugmentConfig) -> np.ndarray:
     import cv2
 
@@ -121,10 +129,12 @@ def augment_batch(
     rng: np.random.Generator,
     cfg: AugmentConfig = BASIC,
     masks: np.ndarray | None = None,
+    scenes=None,
 ) -> np.ndarray:
     """Return an augmented copy of a uint8 ``(N, H, W, 3)`` batch.
 
-    ``masks`` (from :func:`foreground_masks`) enables background replacement.
+    ``masks`` (from :func:`foreground_masks`) enables background replacement;
+    ``scenes`` (a :class:`core.data.scenes.SceneBank`) adds real photos to it.
     """
     import cv2
 
@@ -143,7 +153,7 @@ def augment_batch(
             mask = cv2.warpAffine(masks[i], m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)[..., None]
             if cfg.hue_deg or cfg.saturation:
                 warped = _hsv_jitter(warped, rng, cfg)
-            x = warped.astype(np.float32) * mask + random_background(h, w, rng) * (1.0 - mask)
+            x = warped.astype(np.float32) * mask + _background(h, w, rng, cfg, scenes) * (1.0 - mask)
         else:
             # Fill uncovered borders with the wall colour: reflection would draw a second hand.
             wall = np.median(np.concatenate([img[0], img[-1], img[:, 0], img[:, -1]]), axis=0)
@@ -178,4 +188,23 @@ def augment_batch(
 LIGHT = AugmentConfig(rotation_deg=8.0, scale=(0.95, 1.05), shift=0.05, brightness=0.0, contrast=0.0,
                       color=0.0, blur_prob=0.0)
 
-LEVELS = {"light": LIGHT, "basic": BASIC, "studio": STUDIO}
+# Real rooms: most backgrounds replaced, most of those by real photos (rooms, textures, people), the hand
+# framed as the hand finder frames it give or take a fifth.  Without a scene bank it is a stronger studio.
+ROOMS = AugmentConfig(
+    rotation_deg=15.0,
+    scale=(0.8, 1.2),
+    shift=0.08,
+    brightness=0.25,
+    contrast=0.3,
+    color=0.12,
+    blur_prob=0.25,
+    background_prob=0.8,
+    hue_deg=8.0,
+    saturation=0.3,
+    gamma=0.25,
+    gray_prob=0.05,
+    noise=0.03,
+    scene_prob=0.85,
+)
+
+LEVELS = {"light": LIGHT, "basic": BASIC, "studio": STUDIO, "rooms": ROOMS}

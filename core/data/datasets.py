@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.data.formats import detect_kind, env_hint, load_class_folders, load_cs230, load_hdf5
+from core.data.formats import Framing, detect_kind, env_hint, load_class_folders, load_cs230, load_hdf5
 from core.data.splits import SPLITS, Dataset, Split, stratified_split
 from core.errors import DataError
 
@@ -42,6 +42,7 @@ def load_dataset(
     seed: int = 0,
     classes: Sequence[str] | None = None,
     group_fn: Callable[[Path], int] | None = None,
+    framing: Framing | None = None,
 ) -> Dataset:
     """Load any supported dataset.
 
@@ -49,6 +50,8 @@ def load_dataset(
     from train (``val_split``, seeded, stratified or by ``group_fn`` groups); a
     class-folder tree without splits also gives ``test_split`` to test.
     ``classes`` restricts a class-folder tree to the model's class names.
+    ``framing`` picks the square of each full-size image to keep (the hand's:
+    ``core.hands.framing``); without it, the centre square.
     """
     src = Path(source).expanduser()
     if not (0.0 <= val_split < 1.0 and 0.0 <= test_split <= 1.0 and val_split + test_split <= 1.0):
@@ -63,20 +66,22 @@ def load_dataset(
     skipped: list[tuple[str, str]] = []
     ignored: list[str] = []
     if kind == "hdf5":
-        splits, names = load_hdf5(src, size)
+        splits, names = load_hdf5(src, size, framing)
     elif kind == "cs230":
-        splits, names = load_cs230(src, size, skipped)
+        splits, names = load_cs230(src, size, skipped, framing)
     elif kind == "split-folders":
         splits = {}
         names = None
         for s in SPLITS:
             if (src / s).is_dir():
-                part, found, ign = load_class_folders(src / s, size, classes=classes or names, skipped=skipped, group_fn=group_fn)
+                part, found, ign = load_class_folders(src / s, size, classes=classes or names, skipped=skipped,
+                                                     group_fn=group_fn, framing=framing)
                 names = names or found
                 ignored = sorted(set(ignored) | set(ign))
                 splits[s] = part
     elif kind == "folders":
-        whole, names, ignored = load_class_folders(src, size, classes=classes, skipped=skipped, group_fn=group_fn)
+        whole, names, ignored = load_class_folders(src, size, classes=classes, skipped=skipped, group_fn=group_fn,
+                                                   framing=framing)
         fractions = [test_split] if test_split < 1.0 else []
         if test_split >= 1.0:
             splits = {"test": whole}

@@ -17,16 +17,21 @@ import numpy as np
 
 from core.data.splits import Split, natural_key
 from core.errors import DataError
-from core.images import crop_resize, is_image_name, read_image
+from core.images import Region, crop_resize, is_image_name, read_image
 
 log = logging.getLogger(__name__)
+
+# Where the model should look in a full-size image (e.g. the square around the hand, core.hands.framing);
+# None from it, or no framing at all, means the centre square.
+Framing = Callable[[np.ndarray], Region | None]
 
 H5_FILES = {"train": "train_signs.h5", "test": "test_signs.h5"}
 CS230_DIRS = {"train": "train_signs", "val": "val_signs", "test": "test_signs"}
 
 
 def _load_files(
-    files: Sequence[Path], labels: Sequence[int], size: tuple[int, int], skipped: list[tuple[str, str]]
+    files: Sequence[Path], labels: Sequence[int], size: tuple[int, int], skipped: list[tuple[str, str]],
+    framing: Framing | None = None,
 ) -> Split:
     xs, ys, kept = [], [], []
     for path, label in zip(files, labels, strict=True):
@@ -36,7 +41,7 @@ def _load_files(
             log.warning("skipping %s", exc)
             skipped.append((str(path), str(exc)))
             continue
-        xs.append(crop_resize(img, size))
+        xs.append(crop_resize(img, size, framing(img) if framing else None))
         ys.append(label)
         kept.append(str(path))
     if not xs:
@@ -54,7 +59,8 @@ def _list_images(folder: Path) -> list[Path]:
 # --------------------------------------------------------------------------- HDF5
 
 
-def _read_h5_split(path: Path, split: str, size: tuple[int, int]) -> tuple[Split, list[str] | None]:
+def _read_h5_split(path: Path, split: str, size: tuple[int, int],
+                   framing: Framing | None = None) -> tuple[Split, list[str] | None]:
     import h5py
 
     xkey, ykey = f"{split}_set_x", f"{split}_set_y"
@@ -86,12 +92,14 @@ def _read_h5_split(path: Path, split: str, size: tuple[int, int]) -> tuple[Split
         if "list_classes" in f:
             classes = [c.decode() if isinstance(c, bytes) else str(c) for c in np.asarray(f["list_classes"][()]).reshape(-1)]
         x_arr = np.asarray(x[()])
-    if x_arr.shape[1:3] != tuple(size):
-        x_arr = np.stack([crop_resize(im, size) for im in x_arr]) if len(x_arr) else Split.empty(size).x
+    if x_arr.shape[1:3] != tuple(size) or framing is not None:
+        x_arr = (np.stack([crop_resize(im, size, framing(im) if framing else None) for im in x_arr])
+                 if len(x_arr) else Split.empty(size).x)
     return Split(x_arr, y_arr.astype(np.int64), [f"{path}#{i}" for i in range(len(y_arr))]), classes
 
 
-def load_hdf5(source: Path, size: tuple[int, int] = (64, 64)) -> tuple[dict[str, Split], list[str]]:
+def load_hdf5(source: Path, size: tuple[int, int] = (64, 64),
+              framing: Framing | None = None) -> tuple[dict[str, Split], list[str]]:
     """Read the course's HDF5 files: a folder with ``train_signs.h5``/``test_signs.h5`` or one ``.h5`` file."""
     splits: dict[str, Split] = {}
     classes: list[str] | None = None
@@ -116,7 +124,7 @@ def load_hdf5(source: Path, size: tuple[int, int] = (64, 64)) -> tuple[dict[str,
     else:
         files = {s: source / n for s, n in H5_FILES.items() if (source / n).exists()}
     for split, path in files.items():
-        splits[split], found = _read_h5_split(path, split, size)
+        splits[split], found = _read_h5_split(path, split, size, framing)
         if found and classes is None:
             classes = found
     labels = np.concatenate([s.y for s in splits.values()])
@@ -132,7 +140,8 @@ def load_hdf5(source: Path, size: tuple[int, int] = (64, 64)) -> tuple[dict[str,
 _CS230_LABEL = re.compile(r"^(\d+)_")
 
 
-def load_cs230(source: Path, size: tuple[int, int] = (64, 64), skipped: list | None = None) -> tuple[dict[str, Split], list[str]]:
+def load_cs230(source: Path, size: tuple[int, int] = (64, 64), skipped: list | None = None,
+               framing: Framing | None = None) -> tuple[dict[str, Split], list[str]]:
     """Read ``train_signs/ val_signs/ test_signs/`` with the label as the file-name prefix."""
     skipped = [] if skipped is None else skipped
     splits: dict[str, Split] = {}
@@ -158,7 +167,7 @@ def load_cs230(source: Path, size: tuple[int, int] = (64, 64), skipped: list | N
         raise DataError(f"{source}: no labelled images in {', '.join(CS230_DIRS.values())}")
     classes = [str(i) for i in range(max(all_labels) + 1)]
     for split, (files, labels) in listed.items():
-        splits[split] = _load_files(files, labels, size, skipped)
+        splits[split] = _load_files(files, labels, size, skipped, framing)
     return splits, classes
 
 
@@ -184,6 +193,7 @@ def load_class_folders(
     classes: Sequence[str] | None = None,
     skipped: list | None = None,
     group_fn: Callable[[Path], int] | None = None,
+    framing: Framing | None = None,
 ) -> tuple[Split, list[str], list[str]]:
     """Read a tree of one folder per class.  Returns (split, class names, ignored folder names)."""
     skipped = [] if skipped is None else skipped
@@ -219,7 +229,7 @@ def load_class_folders(
                 continue
             files.append(p)
             labels.append(label)
-    split = _load_files(files, labels, size, skipped)
+    split = _load_files(files, labels, size, skipped, framing)
     for label, d in enumerate(dirs):
         if d is not None and not np.any(split.y == label):
             raise DataError(f"{d}: no readable images in class folder '{d.name}'")

@@ -17,11 +17,37 @@ import numpy as np
 from core.hands.crop import SquareSmoother, hand_square, square_region
 from core.hands.landmarks import PRESENCE, LandmarkModel, RotatedRect, rect_from_landmarks, rect_from_palm
 from core.hands.models import LANDMARK_MODEL, PALM_MODEL, open_interpreter
+from core.hands.palm import INPUT as PALM_INPUT
 from core.hands.palm import PalmDetector
 from core.images import Region, to_rgb_uint8
 from core.inference.region import Norm
 
 WHOLE_IMAGE_SCALES = (1.0, 1.3)
+PALMS_TRIED = 2  # palm candidates per search window checked by the landmark model
+ZOOMED_TILE = 0.6  # the smallest search windows, as a share of the frame's short side
+
+
+def search_windows(width: int, height: int) -> list[tuple[int, int, int]]:
+    """Where to look for a palm: the whole frame, then squares across it, then smaller squares.
+
+    The detector sees a window shrunk to 192 pixels, so a hand that is small in
+    a 640 x 480 frame (a person at a wall, a student at the back) is found in a
+    square of the short side, or of 0.6 of it, not in the whole frame.  A
+    window under the detector's own 192 pixels would only be enlarged, so small
+    photos are searched whole.  Returns ``(x, y, side)``; the first entry, the
+    whole frame, has ``side`` 0.
+    """
+    windows = [(0, 0, 0)]
+    for share in (1.0, ZOOMED_TILE):
+        side = int(min(width, height) * share)
+        if side < PALM_INPUT:
+            break
+        xs = sorted({0, (width - side) // 2, width - side})
+        ys = sorted({0, (height - side) // 2, height - side})
+        if share == 1.0 and width == height:
+            continue  # the whole frame already
+        windows += [(x, y, side) for y in ys for x in xs]
+    return windows
 
 
 @dataclass(frozen=True)
@@ -37,8 +63,8 @@ class Hand:
         return {"presence": round(self.presence, 4), "region": [r.x, r.y, r.w, r.h]}
 
 
-def _largest(palms):
-    return max(palms, key=lambda p: (p.box[2] - p.box[0]) * (p.box[3] - p.box[1]))
+def _area(palm) -> float:
+    return (palm.box[2] - palm.box[0]) * (palm.box[3] - palm.box[1])
 
 
 def _frame(image: np.ndarray, bgr: bool) -> tuple[np.ndarray, bool]:
@@ -49,7 +75,11 @@ def _frame(image: np.ndarray, bgr: bool) -> tuple[np.ndarray, bool]:
 
 
 class HandFinder:
-    """One hand per RGB (or BGR) uint8 frame, or None.  Not thread-safe: one per thread."""
+    """One hand per RGB (or BGR) uint8 frame, or None.  Not thread-safe: one per thread.
+
+    Of several hands, the biggest palm in the first window that has one wins;
+    on video the tracked hand stays chosen while it is in view.
+    """
 
     def __init__(self, *, landmark_model: str = LANDMARK_MODEL, threads: int | None = None,
                  smoothing: float = 0.5, presence: float = PRESENCE):
@@ -58,21 +88,41 @@ class HandFinder:
         self._smoother = SquareSmoother(smoothing)
         self.presence = float(presence)
         self._next: RotatedRect | None = None
+        self._searches = 0  # frames searched since the hand was lost: picks this frame's extra window
 
     def reset(self) -> None:
         """Forget the tracked hand (a new source, a jump in the video)."""
         self._next = None
         self._smoother.reset()
 
+    def _video_windows(self, frame) -> list[tuple[int, int, int]]:
+        """While searching a video: the whole frame and one more window, a different one each frame."""
+        windows = search_windows(frame.shape[1], frame.shape[0])
+        self._searches += 1
+        return [windows[0], windows[1 + self._searches % (len(windows) - 1)]] if len(windows) > 1 else windows
+
     def _landmarks_at(self, frame, rect, bgr):
         points, presence = self._landmarks.run(frame, rect, bgr=bgr)
         return (points, presence) if presence >= self.presence else (None, presence)
 
-    def _detect(self, frame, bgr):
-        palms = self._palms.detect(frame, bgr=bgr)
-        if not palms:
-            return None, 0.0
-        return self._landmarks_at(frame, rect_from_palm(_largest(palms)), bgr)
+    def _detect_in(self, frame, bgr, window):
+        """A palm in one search window, confirmed by the landmark model on the whole frame."""
+        x, y, side = window
+        view = frame[y:y + side, x:x + side] if side else frame
+        palms = sorted(self._palms.detect(view, bgr=bgr), key=_area, reverse=True)
+        for palm in palms[:PALMS_TRIED]:
+            rect = rect_from_palm(palm)
+            points, presence = self._landmarks_at(frame, RotatedRect(rect.cx + x, rect.cy + y, rect.side, rect.angle), bgr)
+            if points is not None:
+                return points, presence
+        return None, 0.0
+
+    def _detect(self, frame, bgr, windows=None):
+        for window in windows or search_windows(frame.shape[1], frame.shape[0]):
+            points, presence = self._detect_in(frame, bgr, window)
+            if points is not None:
+                return points, presence
+        return None, 0.0
 
     def _whole_image(self, frame, bgr):
         """The landmark model on the whole picture, upright: for photos already cropped to the hand.
@@ -102,10 +152,11 @@ class HandFinder:
             points, presence = self._landmarks_at(frame, self._next, bgr)
             tracked = points is not None
         if points is None:
-            points, presence = self._detect(frame, bgr)
+            points, presence = self._detect(frame, bgr, self._video_windows(frame))
         if points is None:
             self.reset()
             return None
+        self._searches = 0
         self._next = rect_from_landmarks(points)
         return self._hand(frame, points, presence, tracked, smooth=True)
 

@@ -21,8 +21,10 @@ from core.images import scale
 class Batches:
     """Shuffled, optionally augmented batches of uint8 images, scaled to [0, 1]."""
 
-    def __init__(self, x, y, batch_size, augment: bool, seed: int, aug_cfg: AugmentConfig | None = None):
+    def __init__(self, x, y, batch_size, augment: bool, seed: int, aug_cfg: AugmentConfig | None = None,
+                 scenes=None):
         self.x, self.y, self.batch_size, self.augment = x, y, batch_size, augment
+        self.scenes = scenes  # core.data.scenes.SceneBank: real photos behind the hand
         self.rng = np.random.default_rng(seed)
         self.aug_cfg = aug_cfg or AugmentConfig()
         # Foreground masks for background replacement, computed once per run.
@@ -45,7 +47,7 @@ class Batches:
             strong = self.rng.random(len(idx)) < share
             xb = xb.copy()
             if strong.any():
-                xb[strong] = augment_batch(xb[strong], self.rng, self.aug_cfg, self.masks[idx][strong])
+                xb[strong] = augment_batch(xb[strong], self.rng, self.aug_cfg, self.masks[idx][strong], self.scenes)
             if (~strong).any():
                 xb[~strong] = augment_batch(xb[~strong], self.rng, BASIC)
         elif self.augment:

@@ -24,15 +24,23 @@ def load_training_data(source, settings: TrainSettings, *, kind: str = "auto",
                        image_size: tuple[int, int] = (64, 64), classes: Sequence[str] | None = None) -> Dataset:
     """Load ``source`` with the settings' validation and test fractions and seed.
 
-    A class-folder tree without its own splits gives ``settings.test_split`` of
+    With ``settings.find_hand`` every image is cropped to the square around its
+    hand first, as the app frames it.  A class-folder tree without its own splits gives ``settings.test_split`` of
     each class to test, unless its smallest class has fewer than
     ``settings.min_class_images_for_test`` images: then it gets no test split, so
     a few collected samples are all learnt from (and validated on) instead of a
     third of them being set aside.
     """
     s = settings
+    framing = None
+    if s.find_hand:
+        from core.hands.framing import HandFraming
+
+        framing = HandFraming()
     ds = load_dataset(source, image_size, kind=kind, val_split=s.val_split, test_split=s.test_split, seed=s.seed,
-                      classes=classes)
+                      classes=classes, framing=framing)
+    if framing is not None:
+        log.info("%s: %s", ds.source, framing.summary())
     if ds.kind != "folders" or s.min_class_images_for_test <= 0 or not len(ds.test):
         return ds
     counts = np.bincount(np.concatenate([ds.train.y, ds.val.y, ds.test.y]), minlength=ds.num_classes)
@@ -42,7 +50,7 @@ def load_training_data(source, settings: TrainSettings, *, kind: str = "auto",
     log.info("%s: a class has only %d images (< %d): no test split, all of them train and validate",
              ds.source, smallest, s.min_class_images_for_test)
     return load_dataset(source, image_size, kind=kind, val_split=s.val_split, test_split=0.0, seed=s.seed,
-                        classes=classes)
+                        classes=classes, framing=framing)
 
 
 def fine_tune_shape(init_model, size: int | None = None) -> tuple[tuple[int, int], list[str] | None]:

@@ -13,7 +13,7 @@
   test split, so every sample is learnt from (15 % of each class still
   validates).
 * ``notebook``: the notebook's own run (2 epochs, batch 32, constant Adam 1e-3,
-  no validation split) with its initialisation: Keras's ``glorot_uniform``
+  no validation split, whole photos: no hand finding) with its initialisation: Keras's ``glorot_uniform``
   kernels (``init="glorot"``, the initializer the notebook's layers name, not
   He) and Keras 2's BatchNorm momentum 0.99, to show its BatchNorm lag.
 
@@ -37,11 +37,14 @@ PRESETS: dict[str, dict] = {
                      zero_gamma=True),
     "ship": dict(epochs=40, batch_size=32, learning_rate=1e-3, schedule="cosine", augment=True,
                  augment_level="studio", val_split=0.15, weights_dtype="float16", zero_gamma=True),
-    # The settings the app's fine-tune button used, plus: a handful of samples per class is all training data.
-    "finetune": dict(epochs=5, batch_size=16, learning_rate=1e-4, schedule="cosine", augment=False, val_split=0.15,
-                     val_per_class=0, restore_best=False, zero_gamma=True, min_class_images_for_test=20),
+    # 10 samples a class learn a new person, room or counting convention: 20 augmented epochs at 3e-4
+    # (docs/model.md, "Fine-tuning"; 5 plain epochs at 1e-4 learnt no new convention).  A handful of
+    # samples per class is all training data.
+    "finetune": dict(epochs=20, batch_size=16, learning_rate=3e-4, schedule="cosine", augment=True,
+                     augment_level="basic", val_split=0.15, val_per_class=0, restore_best=False, zero_gamma=True,
+                     min_class_images_for_test=20),
     "notebook": dict(epochs=2, batch_size=32, learning_rate=1e-3, schedule="constant", augment=False, val_split=0.0,
-                     init="glorot", bn_momentum=0.99),
+                     init="glorot", bn_momentum=0.99, find_hand=False),
 }
 
 

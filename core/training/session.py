@@ -262,8 +262,14 @@ class TrainingSession:
         if s.fused_batchnorm:
             fuse_batchnorm(model)
         self.model = model
-        batches = Batches(ds.train.x, ds.train.y, s.batch_size, s.augment, s.seed,
-                          self.aug_cfg or LEVELS[s.augment_level])
+        aug_cfg = self.aug_cfg or LEVELS[s.augment_level]
+        scenes = None
+        if s.augment and s.backgrounds and aug_cfg.scene_prob > 0:
+            from core.data.scenes import SceneBank
+
+            scenes = SceneBank.from_folder(s.backgrounds)
+            self._log(f"Backgrounds: {len(scenes) if scenes else 0} scene photos from {s.backgrounds}")
+        batches = Batches(ds.train.x, ds.train.y, s.batch_size, s.augment, s.seed, aug_cfg, scenes)
         total_steps = len(batches) * s.epochs
         if s.schedule == "cosine":
             lr = keras.optimizers.schedules.CosineDecay(s.learning_rate, total_steps, alpha=0.01)

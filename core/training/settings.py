@@ -21,7 +21,8 @@ class TrainSettings:
     learning_rate: float = 1e-3
     schedule: str = "cosine"  # "constant" or "cosine" (decays to 1 % over the run)
     augment: bool = True
-    augment_level: str = "basic"  # "basic" (framing, light) or "studio" (+ backgrounds, colour, camera)
+    # "light", "basic" (framing, light), "studio" (+ backgrounds, colour, camera) or "rooms" (+ real photos)
+    augment_level: str = "basic"
     val_split: float = 0.15
     # A class-folder tree without its own splits gives this fraction of each class to test ...
     test_split: float = 0.15
@@ -47,6 +48,12 @@ class TrainSettings:
     precision: str = "auto"
     fused_batchnorm: bool = True  # TensorFlow's fused BatchNorm kernel while training (same maths; core.training.fast)
     fused_optimizer: bool = True  # TensorFlow's fused Adam update kernel (same maths; core.training.fast.fuse_adam)
+    # Crop every training image to the square the hand finder puts around its hand (core.hands.framing),
+    # so training sees hands framed as the app and `handsign predict` show them to the model.
+    find_hand: bool = True
+    # A folder of photographs without hands (tools/backgrounds.py) for the "rooms" augmentation to put
+    # behind the hand; empty: synthetic backgrounds only.
+    backgrounds: str = ""
     preset: str = ""
 
     def validate(self) -> None:

@@ -33,7 +33,6 @@ PRESET_LABELS = {"quick": "Quick (about 2–5 min)", "standard": "Standard",
 PRESET_TIPS = {"quick": "The classroom demo: about 2–5 minutes on a 2-core CPU (the longer end while the camera "
                         "runs), less with more cores or a GPU"}
 BUTTON_PRESETS = ("finetune",)  # run by "Fine-tune on my samples", not chosen from the list
-FINETUNE_MAX_EPOCHS, FINETUNE_MAX_BATCH = 5, 16  # a few collected samples: short runs, small batches
 
 
 class SettingsPanel(QGroupBox):
@@ -145,10 +144,11 @@ class SettingsPanel(QGroupBox):
         )
 
     def finetune_settings(self):
-        """The ``finetune`` preset, at most as many epochs and as large a batch as the fields say."""
-        return settings_for("finetune", epochs=min(self.epochs.value(), FINETUNE_MAX_EPOCHS),
-                            batch_size=min(self.batch_size.value(), FINETUNE_MAX_BATCH),
-                            seed=self.seed.value(), device=self.device())
+        """The ``finetune`` preset as ``handsign train --preset finetune`` runs it, on this panel's seed and device.
+
+        The fields are for training anew; a fine-tune is one definition (core/training/presets.py).
+        """
+        return settings_for("finetune", seed=self.seed.value(), device=self.device())
 
     def device(self) -> str:
         return self.device_combo.currentData() or "cpu"

@@ -14,6 +14,7 @@ from core.data.augment import (
     BASIC,
     LEVELS,
     LIGHT,
+    ROOMS,
     STUDIO,
     AugmentConfig,
     augment_batch,
@@ -122,17 +123,19 @@ def test_each_level_changes_the_images_as_it_promises(level, signs_images):
         assert mean_shift.max() < 8 and colour_shift.max() < 10
     else:  # light and colour change too, by up to a quarter of the range
         assert mean_shift.max() > 15 and np.median(colour_shift) > 5
-    if level == "studio":  # half of the images get a new background: their corners leave the wall colour
+    if level in ("studio", "rooms"):  # half or more get a new background: their corners leave the wall colour
         corners = np.abs(out[:, :6, :6] - src[:, :6, :6]).mean(axis=(1, 2, 3))
         assert (corners > 40).sum() >= 4
 
 
 def test_levels_are_ordered_by_strength():
-    assert list(LEVELS) == ["light", "basic", "studio"]
+    assert list(LEVELS) == ["light", "basic", "studio", "rooms"]
     assert LEVELS["basic"] is BASIC and LEVELS["light"] is LIGHT and LEVELS["studio"] is STUDIO
-    assert LIGHT.rotation_deg < BASIC.rotation_deg <= STUDIO.rotation_deg
-    assert LIGHT.brightness == 0 < BASIC.brightness <= STUDIO.brightness
-    assert LIGHT.background_prob == BASIC.background_prob == 0 < STUDIO.background_prob
+    assert LEVELS["rooms"] is ROOMS
+    assert LIGHT.rotation_deg < BASIC.rotation_deg <= STUDIO.rotation_deg <= ROOMS.rotation_deg
+    assert LIGHT.brightness == 0 < BASIC.brightness <= STUDIO.brightness <= ROOMS.brightness
+    assert LIGHT.background_prob == BASIC.background_prob == 0 < STUDIO.background_prob < ROOMS.background_prob
+    assert STUDIO.scene_prob == 0 < ROOMS.scene_prob  # only "rooms" uses real photos
 
 
 @pytest.mark.parametrize("progress, share", [(0.0, 0.25), (0.2, 0.55), (0.5, 1.0), (0.9, 1.0)])

@@ -103,3 +103,20 @@ def test_a_damaged_hand_model_is_refused(tmp_path):
         read_checked(bad)
     with pytest.raises(HandModelError, match="cannot be read"):
         read_checked(tmp_path / "missing.tflite", models.PALM_MODEL)
+
+
+def test_a_small_hand_in_a_big_frame_is_found_in_a_search_window(finder, hand_photo):
+    frame = _paste(_room(seed=4), hand_photo, 470, 300, 140)  # a hand a fifth of the frame's height, bottom right
+    hand = finder.find_in_image(frame)
+    assert hand is not None
+    r = hand.region
+    assert 470 <= r.x + r.w / 2 <= 610 and 300 <= r.y + r.h / 2 <= 440
+
+
+def test_search_windows_cover_big_frames_and_leave_small_photos_whole():
+    from core.hands.finder import search_windows
+
+    assert search_windows(64, 64) == [(0, 0, 0)]
+    windows = search_windows(640, 480)
+    assert windows[0] == (0, 0, 0) and (0, 0, 480) in windows and (160, 0, 480) in windows
+    assert all(x + s <= 640 and y + s <= 480 for x, y, s in windows[1:])

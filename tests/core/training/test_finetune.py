@@ -8,7 +8,7 @@ import numpy as np
 
 from core.cli import main
 from core.training.data import load_training_data
-from core.training.presets import settings_for
+from core.training.presets import PRESETS, settings_for
 from tests.conftest import write_image
 
 
@@ -44,6 +44,6 @@ def test_cli_finetunes_a_model_on_collected_samples(tiny_model_file, tmp_path, c
     assert rc == 0, capsys.readouterr().err
     card = json.loads(out.with_suffix(".json").read_text())
     assert card["status"] == "completed" and card["initial_model"] == str(tiny_model_file)
-    assert card["settings"]["preset"] == "finetune" and card["settings"]["learning_rate"] == 1e-4
+    assert card["settings"]["preset"] == "finetune" and card["settings"]["learning_rate"] == PRESETS["finetune"]["learning_rate"]
     assert card["dataset"]["test"] == 0 and card["dataset"]["train"] + card["dataset"]["val"] == 15
     assert card["class_names"] == [str(i) for i in range(6)] and card["input_size"] == [64, 64]

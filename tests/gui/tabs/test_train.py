@@ -9,6 +9,7 @@ import shutil
 import numpy as np
 import pytest
 
+from core.training.presets import PRESETS
 from tests.conftest import tiny_builder
 from tests.gui.conftest import signs_test_images, wait_for
 
@@ -109,13 +110,14 @@ def test_finetune_from_the_current_model_on_collected_samples(train_window, qtbo
         d.mkdir(parents=True, exist_ok=True)
         shutil.copy(f, d / f.name)
     tab = win.train_tab
-    tab.epochs.setValue(2)
+    tab.epochs.setValue(2)  # the fields do not shorten a fine-tune: it is the finetune preset, as on the command line
     assert tab.start_finetune(), tab.banner.text()
     wait_for(qtbot, lambda: not tab.running and tab.outcome is not None, timeout=90_000)
     card = tab.outcome.result.run_card
     assert card["initial_model"] == str(win.classify.model_path)
     assert card["settings"]["preset"] == "finetune" and card["status"] == "completed"
-    assert card["settings"]["epochs"] == 2 and card["settings"]["learning_rate"] == 1e-4  # the finetune preset's
+    assert card["settings"]["epochs"] == PRESETS["finetune"]["epochs"]
+    assert card["settings"]["learning_rate"] == PRESETS["finetune"]["learning_rate"]
     assert card["dataset"]["source"] == str(collected_dir())
 
 

@@ -1,0 +1,73 @@
+"""Synthetic "real rooms" to measure the shipped model on, from kept-back background photos.
+
+The kept-back classroom photos are not ours to see, so the recipe measures two
+imitations of them, built only from the datasets' hands and the background
+photos that training never sees (``core.data.scenes``, ``part="eval"``):
+
+* :func:`room_crops`: the hand-framed 64 x 64 photos with their wall replaced
+  by a patch of a room, texture or person photo (the kept-back "square crops
+  around each hand, faces and shirts behind it");
+* :func:`room_frames`: the original photo's hand pasted small into a 640 x 480
+  room photo, then found, framed and cropped by the app's own pipeline
+  (:class:`core.hands.framing.HandFraming`).  A frame where no hand is found
+  gets label -1, so it counts as wrong (the kept-back "full frames, hand
+  small in the frame").
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from core.data.splits import Split
+
+
+def room_crops(split: Split, bank, seed: int = 11) -> Split:
+    import cv2
+
+    from core.data.augment import foreground_masks
+
+    rng = np.random.default_rng(seed)
+    masks = foreground_masks(split.x)
+    out = np.empty_like(split.x)
+    n, h, w, _ = split.x.shape
+    for i in range(n):
+        m = cv2.getRotationMatrix2D((w / 2, h / 2), rng.uniform(-8, 8), rng.uniform(0.85, 1.05))
+        img = cv2.warpAffine(split.x[i], m, (w, h), borderMode=cv2.BORDER_REPLICATE).astype(np.float32)
+        mask = cv2.warpAffine(masks[i], m, (w, h), borderMode=cv2.BORDER_CONSTANT)[..., None]
+        cast = rng.uniform(0.85, 1.15, 3).astype(np.float32)
+        out[i] = np.clip((img * mask + bank.patch(h, w, rng) * (1 - mask)) * cast, 0, 255).astype(np.uint8)
+    return Split(out, split.y.copy(), split.files, None)
+
+
+def _paste_hand(frame: np.ndarray, photo: np.ndarray, side: int, x: int, y: int) -> np.ndarray:
+    import cv2
+
+    from core.data.augment import foreground_mask
+
+    hand = cv2.resize(photo, (side, side), interpolation=cv2.INTER_LINEAR)
+    mask = cv2.resize(foreground_mask(cv2.resize(photo, (64, 64), interpolation=cv2.INTER_AREA)), (side, side))
+    roi = frame[y:y + side, x:x + side].astype(np.float32)
+    frame[y:y + side, x:x + side] = (hand * mask[..., None] + roi * (1 - mask[..., None])).astype(np.uint8)
+    return frame
+
+
+def room_frames(split: Split, bank, seed: int = 12, size=(64, 64)) -> tuple[Split, int]:
+    """(the framed crops, labels -1 where no hand was found; how many had no hand)."""
+    import cv2
+
+    from core.hands.framing import HandFraming
+    from core.images import crop_resize, read_image
+
+    rng = np.random.default_rng(seed)
+    framing = HandFraming()
+    xs, ys = [], []
+    for path, label in zip(split.files, split.y, strict=True):
+        photo = read_image(path)
+        backdrop = bank.photos[int(rng.integers(len(bank.photos)))]
+        frame = cv2.resize(backdrop, (640, 480), interpolation=cv2.INTER_LINEAR)
+        side = int(rng.integers(150, 300))
+        frame = _paste_hand(frame, photo, side, int(rng.integers(0, 640 - side)), int(rng.integers(0, 480 - side)))
+        region = framing(frame)
+        xs.append(crop_resize(frame, size, region))
+        ys.append(int(label) if region is not None else -1)
+    return Split(np.stack(xs), np.asarray(ys, np.int64), list(split.files), None), framing.missed
