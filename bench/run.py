@@ -9,7 +9,9 @@ keras.applications baseline, and ours as before issue #5, alternating in fresh
 processes), ``infer`` (per-frame latency vs ``model.predict``, CPU share at 30
 fps), ``live`` (pipeline fps with and without a training), ``startup``
 (window shown / model ready), ``predict`` (``handsign predict`` on one image,
-warm and cold cache, vs a bare ``import tensorflow``).  ``--levers`` adds the in-process lever table
+warm and cold cache, vs a bare ``import tensorflow``), ``hands`` (hand finding
+plus classification per frame vs classification alone, full vs lite landmark
+model, their detection rates on still photos).  ``--levers`` adds the in-process lever table
 (bench/levers.py) and ``--tta`` the time to 0.95 test accuracy (bench/tta.py),
 both several minutes.  The machine is shared: compare the ratios, which come
 from measurements taken alternately in the same run.
@@ -26,7 +28,7 @@ import time
 from bench.common import RESULTS, machine, median, run_worker
 
 TRAIN_GFLOP_PER_IMAGE = 1.89  # forward + backward, 64x64, ResNet-50 (forward 0.63)
-SECTIONS = ("matmul", "train", "infer", "live", "startup", "predict")
+SECTIONS = ("matmul", "train", "infer", "live", "startup", "predict", "hands")
 
 
 def run_train(rounds: int, steps: int) -> dict:
@@ -137,6 +139,7 @@ def table(res: dict) -> str:
             f"predict/import tensorflow **{pr['predict_over_import_tensorflow']}x** (target < 0.6, <= 400 MB)")
         row("handsign predict, empty cache (converts): wall s / peak RSS MB",
             f"{fmt(pr['cold']['wall_s'])} / {fmt(pr['cold']['peak_rss_mb'])}", "", "", "")
+    hands_rows(res.get("hands"), row)
     tta = res.get("tta")
     if tta:
         row("time to 0.95 SIGNS test accuracy, quick preset (s)", fmt(tta["after"]["seconds_to_target"]),
@@ -150,6 +153,30 @@ def table(res: dict) -> str:
         for k, v in lev["levers"].items():
             lines.append(f"| {k} | {v['images_per_second']} | {v['cpu_seconds_per_image']} | {v['vs_first']}x |")
     return "\n".join(lines)
+
+
+def hands_rows(hd: dict | None, row) -> None:
+    """bench.hands: per-frame cost of hand finding against classification alone, and detection rates."""
+    if not hd:
+        return
+    pf, det = hd["per_frame"], hd["detection"]
+    base = pf["classify"]
+    row(f"hands: CPU \"{hd['cpu_model']}\", load average {hd['loadavg_1m']}", "", "", "", "")
+    for key, label in (("track_full", "hand finding (tracking, full landmarks) + classification"),
+                       ("track_lite", "hand finding (tracking, lite landmarks) + classification"),
+                       ("no_hand_full", "no-hand frame (palm detector every frame), full landmarks"),
+                       ("no_hand_lite", "no-hand frame (palm detector every frame), lite landmarks"),
+                       ("still_full", "still photo: detect + refine (full) + classification (predict, evaluate)")):
+        v = pf[key]
+        found = f"; hand in {v['hand_rate']:.0%}, tracked {v['tracked_rate']:.0%}" if key.startswith("track") else ""
+        row(f"per 640x480 frame p50 / mean ms: {label}", f"{fmt(v['p50_ms'])} / {fmt(v['mean_ms'])}", "",
+            f"classification alone {fmt(base['p50_ms'])} / {fmt(base['mean_ms'])}",
+            f"p50 **{v['p50_over_classify']}x**, mean {v['mean_over_classify']}x{found}")
+    for name, label in (("sld", "Sign Language Digits photos"), ("signs_test", "SIGNS test photos")):
+        full, lite = det[f"full/{name}"], det[f"lite/{name}"]
+        row(f"hand found in still {label} (full / lite landmarks); p50 ms a photo",
+            f"full {full['found']}/{full['n']} ({full['rate']:.1%}), {fmt(full['p50_ms'])} ms", "",
+            f"lite {lite['found']}/{lite['n']} ({lite['rate']:.1%}), {fmt(lite['p50_ms'])} ms", "")
 
 
 def main(argv=None) -> None:
@@ -186,6 +213,9 @@ def main(argv=None) -> None:
     if "predict" in only:
         print("handsign predict ...", flush=True)
         res["predict"] = run_worker("bench.predict", ["--rounds", "3" if args.quick else "5"])
+    if "hands" in only:
+        print("hand finding ...", flush=True)
+        res["hands"] = run_worker("bench.hands", ["--rounds", "3" if args.quick else "6"])
     if args.levers:
         print("levers ...", flush=True)
         res["levers"] = run_worker("bench.levers", ["--rounds", "3" if args.quick else "5"], timeout=1800)

@@ -31,6 +31,11 @@ def _model_arg(p, required=False):
     p.add_argument("--model", "-m", help="a .keras model file (default: the model the app ships)", required=required)
 
 
+def _find_hand_arg(p):
+    p.add_argument("--no-find-hand", dest="find_hand", action="store_false",
+                   help="classify the centre square of each image instead of the square around the hand found in it")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from core.export.formats import FORMATS
     from core.training.presets import PRESETS
@@ -62,11 +67,13 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--split", choices=["train", "val", "test", "all"], default="test")
     e.add_argument("--errors-png", help="save a picture of the misclassified images here")
     e.add_argument("--json", action="store_true", help="print one JSON object")
+    _find_hand_arg(e)
 
     pr = sub.add_parser("predict", help="classify image files")
     _model_arg(pr)
     pr.add_argument("images", nargs="+", metavar="IMAGE")
     pr.add_argument("--json", action="store_true", help="print a JSON list")
+    _find_hand_arg(pr)
 
     s = sub.add_parser("summary", help="the model.summary() layer table")
     _model_arg(s)
@@ -139,18 +146,14 @@ def _check_writable(folder: Path) -> None:
         raise HandSignError(f"cannot write the model to {folder}: {reason}; choose another --out")
 
 
-def cmd_evaluate(args) -> int:
+def _evaluation_split(args, clf):
+    """The dataset and the split ``evaluate`` scores, read at the model's input size."""
     from core.data.datasets import load_dataset
-    from core.data.splits import Split
-    from core.inference.classifier import Classifier
-    from core.paths import resolve_data
-    from core.training.metrics import classification_report, format_report
-    from core.training.mistakes import misclassified, save_error_gallery
-
-    clf = Classifier.load(_resolve_model(args.model))
-    src = resolve_data(args.data)
     from core.data.formats import detect_kind
+    from core.data.splits import Split
+    from core.paths import resolve_data
 
+    src = resolve_data(args.data)
     kind = detect_kind(src)
     test_split = 1.0 if (kind == "folders" and args.split in ("test", "all")) else 0.15
     ds = load_dataset(src, clf.input_size, val_split=0.0 if test_split == 1.0 else 0.15, test_split=test_split,
@@ -161,20 +164,64 @@ def cmd_evaluate(args) -> int:
     split = Split.concat([ds.train, ds.val, ds.test]) if args.split == "all" else ds.split(args.split)
     if len(split) == 0:
         raise HandSignError(f"{src}: the {args.split!r} split has no images; try --split all")
-    probs = clf.probabilities_in_batches(split.x)
-    report = classification_report(probs, split.y, clf.class_names)
+    return src, ds, split
+
+
+def _progress(label: str):
+    """A progress counter on stderr when it is a terminal (nothing in pipes, logs and tests)."""
+    if not sys.stderr.isatty():
+        return None
+
+    def show(done: int, total: int) -> None:
+        end = "\n" if done == total else ""
+        print(f"\r{label} {done}/{total}", end=end, file=sys.stderr, flush=done == total or done % 20 == 0)
+    return show
+
+
+def _score(args, clf, ds, split):
+    """Probabilities, predicted class (-1: no hand), what the model saw per image, and the readings (or None)."""
+    if not args.find_hand:  # the centre square of each model-sized image, in batches
+        probs = clf.probabilities_in_batches(split.x)
+        return probs, probs.argmax(axis=1), split.x, None
+    from core.hands.finder import HandFinder
+    from core.hands.reading import read_split
+
+    readings = read_split(clf, split, HandFinder(), from_files=ds.kind != "hdf5" and bool(split.files),
+                          progress=_progress("finding hands"))
+    return readings.probabilities, readings.predicted, readings.images, readings
+
+
+def _misclassified_rows(split, wrong, probs, pred, readings) -> list[dict]:
+    rows = []
+    for i, true, predicted in zip(wrong.indices, wrong.true, wrong.predicted, strict=True):
+        hand = bool(readings is None or pred[i] >= 0)
+        row = {"file": split.files[i] if split.files else str(i), "true": true,
+               "predicted": predicted if hand else None,
+               "confidence": round(float(probs[i, pred[i]]), 6) if hand else None}
+        if readings is not None:
+            region = readings.regions[i]
+            row.update(hand=hand, region=None if region is None else [region.x, region.y, region.w, region.h])
+        rows.append(row)
+    return rows
+
+
+def cmd_evaluate(args) -> int:
+    from core.inference.classifier import Classifier
+    from core.training.metrics import classification_report, format_report
+    from core.training.mistakes import misclassified, save_error_gallery
+
+    clf = Classifier.load(_resolve_model(args.model))
+    src, ds, split = _evaluation_split(args, clf)
+    probs, pred, seen, readings = _score(args, clf, ds, split)
+    report = classification_report(probs, split.y, clf.class_names,
+                                   no_hand=None if readings is None else readings.no_hand)
     report["model"] = str(clf.path)
     report["data"] = str(src)
     report["split"] = args.split
     report["ignored_classes"] = ds.ignored_classes
     report["skipped_files"] = [p for p, _ in ds.skipped]
-    pred = probs.argmax(axis=1)
-    wrong = misclassified(split.x, split.y, pred, clf.class_names)
-    report["misclassified"] = [
-        {"file": split.files[i] if split.files else str(i), "true": true, "predicted": predicted,
-         "confidence": round(float(probs[i, pred[i]]), 6)}
-        for i, true, predicted in zip(wrong.indices, wrong.true, wrong.predicted, strict=True)
-    ]
+    wrong = misclassified(seen, split.y, pred, clf.class_names)
+    report["misclassified"] = _misclassified_rows(split, wrong, probs, pred, readings)
     if args.errors_png:
         save_error_gallery(wrong.images, wrong.true, wrong.predicted, args.errors_png)
     if args.json:
@@ -182,32 +229,50 @@ def cmd_evaluate(args) -> int:
     else:
         if ds.ignored_classes:
             print(f"ignored folders (not classes of the model): {', '.join(ds.ignored_classes)}")
-        print(f"{clf.path.name} on {src} ({args.split})")
+        finding = "hands found and cropped" if readings is not None else "centre squares, no hand finding"
+        print(f"{clf.path.name} on {src} ({args.split}; {finding})")
         print(format_report(report))
         if args.errors_png:
             print(f"misclassified images: {args.errors_png}")
     return 0
 
 
+def _predict_line(name: str, row: dict) -> str:
+    if row.get("hand") is False:
+        return f"{name}: no hand"
+    probs = "  ".join(f"{c}:{v:.3f}" for c, v in row["probabilities"].items())
+    line = f"{name}: {row['top_class']} ({row['confidence']:.1%})   {probs}"
+    if row.get("hand"):
+        x, y, w, h = row["region"]
+        line += f"   hand at {x},{y} {w}x{h}"
+    return line
+
+
 def cmd_predict(args) -> int:
     from core.errors import DataError
+    from core.hands.reading import read_frame
+    from core.images import read_image
     from core.inference.classifier import open_classifier
 
     clf = open_classifier(_resolve_model(args.model))  # no TensorFlow import when the conversion is cached
+    finder = None
+    if args.find_hand:
+        from core.hands.finder import HandFinder  # TensorFlow-free too: LiteRT unless TensorFlow is loaded
+
+        finder = HandFinder()
     results, failures = [], 0
     for name in args.images:
         try:
-            p = clf.classify_file(name)
+            reading = read_frame(clf, read_image(name), finder=finder, still=True)
         except DataError as exc:
             failures += 1
             print(f"handsign: error: {exc}", file=sys.stderr)
             if args.json:
                 results.append({"file": name, "error": str(exc)})
             continue
-        results.append({"file": name, **p.as_dict()})
+        results.append({"file": name, **reading.as_dict()})
         if not args.json:
-            probs = "  ".join(f"{c}:{v:.3f}" for c, v in p.as_dict()["probabilities"].items())
-            print(f"{name}: {p.top_class} ({p.confidence:.1%})   {probs}")
+            print(_predict_line(name, results[-1]))
     if args.json:
         print(json.dumps(results))
     return EXIT_ERROR if failures else 0

@@ -61,13 +61,12 @@ def open_interpreter(name: str, threads: int | None = None, *, path: Path | None
     """
     blob = read_checked(path or hand_model_path(name), name)
     threads = threads or max(1, min(2, os.cpu_count() or 1))
+    # Both quietly: the native "Created TensorFlow Lite XNNPACK delegate" notice (and tf.lite's
+    # deprecation warning) would break the CLI's one-line output.
     if "tensorflow" in sys.modules:
-        import tensorflow as tf
+        from core.inference.fast import new_tf_lite_interpreter
 
-        interpreter = tf.lite.Interpreter(model_content=blob, num_threads=threads)
-    else:
-        from ai_edge_litert.interpreter import Interpreter
+        return new_tf_lite_interpreter(blob, threads)
+    from core.inference.lite import new_litert_interpreter
 
-        interpreter = Interpreter(model_content=blob, num_threads=threads)
-    interpreter.allocate_tensors()
-    return interpreter
+    return new_litert_interpreter(blob, threads)

@@ -104,7 +104,7 @@ def constant_forward(model):
     return forward
 
 
-def _new_interpreter(blob: bytes, threads: int):
+def new_tf_lite_interpreter(blob: bytes, threads: int):
     import tensorflow as tf
 
     from core.device import quiet_stderr
@@ -140,7 +140,7 @@ def _from_cache(folder: Path, file_id: lite_cache.ModelFileId, probe, expected, 
         return None
     try:
         blob = flatbuffer.read_bytes()
-        forward = LiteForward(_new_interpreter(blob, threads), "cache")
+        forward = LiteForward(new_tf_lite_interpreter(blob, threads), "cache")
         got = forward(probe)
     except Exception as exc:  # unreadable or damaged cache entry: convert again
         log.warning("cached TensorFlow Lite model %s unusable (%s); converting again", flatbuffer, exc)
@@ -201,7 +201,7 @@ def lite_forward(model, const_fn, cache_dir: Path | None = None, *, file_id: lit
         forward = _from_cache(folder, file_id, probe, expected, threads) if folder is not None else None
         if forward is None:
             blob = _convert(const_fn, input_shape)
-            forward = LiteForward(_new_interpreter(blob, threads), "converted")
+            forward = LiteForward(new_tf_lite_interpreter(blob, threads), "converted")
             got = forward(probe)
             if not np.allclose(got, expected, atol=CHECK_TOLERANCE):
                 log.warning("TensorFlow Lite pass differs from TensorFlow by %.2g; not used",

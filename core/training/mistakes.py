@@ -12,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
+NO_HAND = "no hand"  # the "predicted" name of an image in which hand finding saw no hand
+
 
 @dataclass
 class Mistakes:
@@ -27,6 +29,8 @@ def misclassified(images: np.ndarray, labels: np.ndarray, predictions: np.ndarra
                   class_names: list[str]) -> Mistakes:
     """The images whose predicted class (``predictions``, class indices) differs from ``labels``.
 
+    A prediction of -1 (hand finding saw no hand) is a mistake named :data:`NO_HAND`.
+
     ``predictions`` None (nothing was scored): no mistakes, an empty image array of the split's shape.
     """
     if predictions is None:
@@ -34,7 +38,7 @@ def misclassified(images: np.ndarray, labels: np.ndarray, predictions: np.ndarra
     else:
         wrong = np.flatnonzero(np.asarray(predictions) != np.asarray(labels))
     return Mistakes(wrong, images[wrong], [class_names[int(labels[i])] for i in wrong],
-                    [class_names[int(predictions[i])] for i in wrong])
+                    [class_names[int(predictions[i])] if predictions[i] >= 0 else NO_HAND for i in wrong])
 
 
 def save_error_gallery(images: np.ndarray, true: list[str], predicted: list[str], path: str | Path, *, cols: int = 8, cell: int = 128) -> Path:

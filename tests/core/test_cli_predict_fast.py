@@ -30,7 +30,9 @@ WRAPPER = (
 
 
 def predict(*args, cache, timeout=600):
-    """``handsign predict ARGS --json`` in a fresh process -> (results, heavy modules loaded, stderr)."""
+    """``handsign predict ARGS --json`` in a fresh process -> (results, heavy modules loaded, stderr).
+
+    Hand finding is on unless ARGS say ``--no-find-hand``: its models run on LiteRT too."""
     env = dict(os.environ, HANDSIGN_CACHE=str(cache))
     env.pop("HANDSIGN_INFERENCE", None)
     proc = subprocess.run([sys.executable, "-c", WRAPPER, "predict", *map(str, args), "--json"], cwd=REPO,
@@ -69,8 +71,14 @@ def test_a_warm_cache_predicts_without_importing_tensorflow_or_keras(tmp_path):
 
     warm, warm_heavy, stderr = predict("--model", model_file, *images, cache=cache)
     assert warm_heavy == [], f"a warm predict imported {warm_heavy}"
-    assert stderr == ""  # not even a native interpreter notice
+    assert stderr == ""  # not even a native interpreter notice (the classifier's or the hand models')
     assert [r["file"] for r in warm] == [str(p) for p in images]
+    assert [r["hand"] for r in warm] == [r["hand"] for r in cold] == [False] * 3  # noise: no hand, either way
+
+    # The classifier itself, on the centre squares: the same probabilities without TensorFlow.
+    cold, _, _ = predict("--model", model_file, *images, "--no-find-hand", cache=cache / "other")
+    warm, warm_heavy, _ = predict("--model", model_file, *images, "--no-find-hand", cache=cache / "other")
+    assert warm_heavy == []
     assert [r["top_class"] for r in warm] == [r["top_class"] for r in cold]
     np.testing.assert_allclose(_probabilities(warm), _probabilities(cold), atol=1e-4)
 
@@ -87,6 +95,7 @@ def test_the_shipped_model_agrees_with_the_full_path_on_signs_test_images(tmp_pa
     assert "tensorflow" in full_heavy
     lite, lite_heavy, _ = predict(*images, cache=cache)
     assert lite_heavy == []
+    assert all(r["hand"] for r in lite) and [r["region"] for r in lite] == [r["region"] for r in full]
     np.testing.assert_allclose(_probabilities(lite), _probabilities(full), atol=1e-4)
     truth = [p.name.split("_")[0] for p in images]
     assert [r["top_class"] for r in lite] == truth

@@ -54,7 +54,12 @@ def test_predict_each_image_kind(capfd, good_model, bad_images, name):
     else:
         assert case.expect in ("ok", "either"), f"{name} should be refused, got {rows[0]}"
         assert rc == 0 and err == []
-        probs = np.array(list(rows[0]["probabilities"].values()))
+        assert rows[0]["hand"] in (True, False)  # the hand finder takes the odd image too (noise: no hand)
+        assert (rows[0]["top_class"] is None) == (rows[0]["hand"] is False)
+        # and the classifier, on the centre square
+        rc, out, err = call(capfd, "predict", "--model", good_model, path, "--json", "--no-find-hand")
+        assert rc == 0 and err == []
+        probs = np.array(list(json.loads(out)[0]["probabilities"].values()))
         assert probs.shape == (6,) and np.all(np.isfinite(probs)) and abs(probs.sum() - 1) < 1e-3
     assert listing(path.parent) == before, "predict wrote next to the image"
 

@@ -116,3 +116,36 @@ def test_format_report_keeps_columns_aligned_for_long_class_names():
         "  thumbs_up        0         0",
         "  v                1         0",
     ]
+
+
+def test_no_hand_rows_are_wrong_outside_the_matrix_and_the_loss_and_counted():
+    """Rows 0 (a, right) and 5 (c, wrong) had no hand: both count as wrong, neither enters the matrix or the loss."""
+    no_hand = np.array([True, False, False, False, False, True])
+    report = classification_report(PROBS, LABELS, NAMES, no_hand=no_hand)
+    assert report["n"] == 6 and report["no_hand"] == 2
+    assert report["accuracy"] == pytest.approx(1 / 6)  # only the b -> b row is right now
+    assert report["confusion_matrix"] == [
+        [0, 1, 1, 0],
+        [1, 1, 0, 0],
+        [0, 0, 0, 0],
+        [0, 0, 0, 0],
+    ]
+    by_hand = -(math.log(0.1) + math.log(1e-7) + math.log(0.6) + math.log(0.25)) / 4
+    assert report["loss"] == pytest.approx(by_hand, rel=1e-9)
+    assert report["per_class"]["a"] == {"n": 3, "correct": 0, "accuracy": 0.0, "no_hand": 1}
+    assert report["per_class"]["c"] == {"n": 1, "correct": 0, "accuracy": 0.0, "no_hand": 1}
+    assert report["per_class"]["b"]["no_hand"] == 0
+    lines = format_report(report).splitlines()
+    assert lines[1] == "no hand found in 2 of 6 images (counted wrong; not in the loss or the confusion matrix)"
+    assert lines[4:6] == ["  a      0.0000  (0/3, 1 no hand)", "  b      0.5000  (1/2)"]
+
+
+def test_every_row_without_a_hand_has_accuracy_zero_and_no_loss():
+    report = classification_report(PROBS, LABELS, NAMES, no_hand=np.ones(6, bool))
+    assert report["accuracy"] == 0.0 and math.isnan(report["loss"]) and report["no_hand"] == 6
+    assert np.array(report["confusion_matrix"]).sum() == 0
+
+
+def test_without_hand_finding_the_report_has_no_no_hand_keys(report):
+    assert "no_hand" not in report and all("no_hand" not in pc for pc in report["per_class"].values())
+    assert "no hand" not in format_report(report)

@@ -23,3 +23,11 @@ def test_no_predictions_means_no_mistakes_and_an_empty_gallery(tmp_path):
     assert wrong.images.shape == (0, 8, 8, 3) and wrong.true == [] and wrong.predicted == []
     path = save_error_gallery(wrong.images, wrong.true, wrong.predicted, tmp_path / "none.png")
     assert path.stat().st_size > 0
+
+
+def test_no_hand_is_a_mistake_named_no_hand_even_for_the_last_class():
+    """-1 must not index the class names from the end (it would read as the last class)."""
+    images = np.zeros((3, 4, 4, 3), np.uint8)
+    wrong = misclassified(images, np.array([1, 1, 0]), np.array([-1, 1, -1]), ["a", "b"])
+    assert wrong.indices.tolist() == [0, 2]
+    assert wrong.predicted == ["no hand", "no hand"] and wrong.true == ["b", "a"]

@@ -1,0 +1,181 @@
+"""Hand finding per 640x480 frame, against classification alone; the full against the lite landmark model.
+
+Everything runs in one process the way the app runs it (TensorFlow loaded, so
+the classifier and the hand models all run on TensorFlow Lite's XNNPACK
+kernels), on BGR camera-sized frames, alternately in rounds (the machine is
+shared: compare the ratios):
+
+* ``classify``: ``Classifier.classify_frame(frame, region, bgr=True)`` with a
+  fixed region box: the app's per-frame path without hand finding (baseline);
+* ``track_full`` / ``track_lite``: ``read_frame(clf, frame, finder=HandFinder(...))``
+  on a video-like sequence, a hand moving back and forth across a cluttered
+  room: tracking (the palm detector runs only when the tracker has lost the hand),
+  then the classifier on the hand's square;
+* ``no_hand_full`` / ``no_hand_lite``: the same on the empty room: the palm
+  detector on every frame, nothing to classify;
+* ``still_full``: ``read_frame(..., still=True)`` on one frame of the sequence
+  (``handsign predict`` / ``evaluate``: detect, refine, classify).
+
+Then each landmark model's detection rate on still photos
+(``HandFinder.find_in_image``): every Sign Language Digits photo and SIGNS test.
+The classifier is a He-initialised ResNet-50 (latency does not depend on its weights).
+
+    python -m bench.hands [--rounds 6] [--per-round 30] [--max-photos N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from bench.common import data_dir, emit, percentile
+from bench.infer import make_model_file
+from bench.predict import cpu_model
+
+
+def room(h: int = 480, w: int = 640, seed: int = 0) -> np.ndarray:
+    """A cluttered RGB frame with no hand: a gradient wall, coloured blocks, sensor noise."""
+    rng = np.random.default_rng(seed)
+    frame = np.repeat(np.linspace(60, 200, w, dtype=np.uint8)[None, :, None], h, axis=0).repeat(3, axis=2)
+    for _ in range(25):
+        x, y = rng.integers(0, w - 40), rng.integers(0, h - 40)
+        frame[y:y + rng.integers(20, 160), x:x + rng.integers(20, 160)] = rng.integers(0, 255, 3)
+    return np.clip(frame.astype(np.int16) + rng.integers(-12, 12, frame.shape), 0, 255).astype(np.uint8)
+
+
+def moving_hand(photo: np.ndarray, background: np.ndarray, n: int = 40, side: int = 200) -> list[np.ndarray]:
+    """``2 n`` RGB frames: the photo's hand (its wall masked out) moving right and back, bobbing a little."""
+    import cv2
+
+    from core.data.augment import foreground_mask
+
+    hand = cv2.resize(photo, (side, side), interpolation=cv2.INTER_LINEAR)
+    mask = cv2.resize(foreground_mask(cv2.resize(photo, (64, 64))).astype(np.float32), (side, side))[..., None]
+    frames = []
+    for i in range(n):
+        x = int(80 + 320 * i / (n - 1))
+        y = int(140 + 40 * np.sin(i / 5))
+        f = background.copy()
+        f[y:y + side, x:x + side] = (mask * hand + (1 - mask) * f[y:y + side, x:x + side]).astype(np.uint8)
+        frames.append(f)
+    return frames + frames[::-1]  # back and forth: the loop has no jump for the tracker
+
+
+def stats(seconds: list[float]) -> dict:
+    return {"p50_ms": round(1000 * percentile(seconds, 50), 2), "mean_ms": round(1000 * float(np.mean(seconds)), 2),
+            "p95_ms": round(1000 * percentile(seconds, 95), 2), "n": len(seconds)}
+
+
+class Variant:
+    """One way of reading frames, timed per frame; ``frames`` are played in a loop, continuing across rounds."""
+
+    def __init__(self, fn, frames):
+        self.fn, self.frames, self.next = fn, frames, 0
+        self.seconds: list[float] = []
+        self.hands = self.tracked = 0
+
+    def run(self, count: int, record: bool = True) -> None:
+        for _ in range(count):
+            frame = self.frames[self.next % len(self.frames)]
+            self.next += 1
+            t = time.perf_counter()
+            reading = self.fn(frame)
+            if record:
+                self.seconds.append(time.perf_counter() - t)
+                self.hands += reading.hand is not None
+                self.tracked += bool(reading.hand is not None and reading.hand.tracked)
+
+
+def per_frame(clf, sequence, empty, rounds: int, per_round: int) -> dict:
+    from core.hands.finder import HandFinder
+    from core.hands.models import LANDMARK_LITE_MODEL, LANDMARK_MODEL
+    from core.hands.reading import read_frame
+    from core.inference.region import CENTRE, crop_region
+
+    region = crop_region(CENTRE, 640, 480)  # the app's default region box on a live picture
+    models = {"full": LANDMARK_MODEL, "lite": LANDMARK_LITE_MODEL}
+    variants = {"classify": Variant(lambda f: read_frame(clf, f, region=region, bgr=True), sequence)}
+    # One finder per variant: the empty room must not reset the tracking variants' hand.
+    for name, model in models.items():
+        fd = HandFinder(landmark_model=model)
+        variants[f"track_{name}"] = Variant(lambda f, fd=fd: read_frame(clf, f, finder=fd, bgr=True), sequence)
+    for name, model in models.items():
+        fd = HandFinder(landmark_model=model)
+        variants[f"no_hand_{name}"] = Variant(lambda f, fd=fd: read_frame(clf, f, finder=fd, bgr=True), [empty])
+    still = HandFinder(landmark_model=LANDMARK_MODEL)
+    variants["still_full"] = Variant(lambda f: read_frame(clf, f, finder=still, bgr=True, still=True), sequence[:1])
+    for v in variants.values():
+        v.run(5, record=False)  # warm up each interpreter
+    for r in range(rounds):
+        for name in (list(variants) if r % 2 == 0 else list(reversed(variants))):
+            variants[name].run(per_round)
+    out = {name: {**stats(v.seconds), "hand_rate": round(v.hands / len(v.seconds), 3),
+                  "tracked_rate": round(v.tracked / len(v.seconds), 3)} for name, v in variants.items()}
+    base = variants["classify"].seconds
+    for name in variants:
+        s = variants[name].seconds
+        out[name]["p50_over_classify"] = round(percentile(s, 50) / percentile(base, 50), 2)
+        out[name]["mean_over_classify"] = round(float(np.mean(s)) / float(np.mean(base)), 2)
+    return out
+
+
+def detection_rates(photos: dict[str, list[Path]]) -> dict:
+    """Share of still photos in which each landmark model (with the same palm detector) finds a hand."""
+    from core.hands.finder import HandFinder
+    from core.hands.models import LANDMARK_LITE_MODEL, LANDMARK_MODEL
+    from core.images import read_image
+
+    images = {name: [read_image(p) for p in paths] for name, paths in photos.items()}
+    out: dict = {}
+    for model_name, model in (("full", LANDMARK_MODEL), ("lite", LANDMARK_LITE_MODEL)):
+        finder = HandFinder(landmark_model=model)
+        for set_name, imgs in images.items():
+            seconds, found = [], 0
+            for img in imgs:
+                t = time.perf_counter()
+                found += finder.find_in_image(img) is not None
+                seconds.append(time.perf_counter() - t)
+            out[f"{model_name}/{set_name}"] = {"found": found, "n": len(imgs), "rate": round(found / len(imgs), 4),
+                                               "p50_ms": round(1000 * percentile(seconds, 50), 2)}
+    return out
+
+
+def main(argv=None) -> None:
+    p = argparse.ArgumentParser(prog="python -m bench.hands")
+    p.add_argument("--rounds", type=int, default=6)
+    p.add_argument("--per-round", type=int, default=30)
+    p.add_argument("--max-photos", type=int, default=None, help="detection rates on the first N photos of each set")
+    args = p.parse_args(argv)
+
+    from core.device import import_backend_quietly
+    from core.images import read_image
+    from core.inference.classifier import Classifier
+
+    import_backend_quietly()  # as in the app: TensorFlow loaded, tf.lite interpreters
+    signs = data_dir()
+    sld = signs.parent / "sign-language-digits"
+    if not sld.is_dir():
+        raise SystemExit(f"Sign Language Digits not found next to {signs}")
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ["HANDSIGN_CACHE"] = str(Path(tmp) / "cache")
+        clf = Classifier.load(make_model_file(Path(tmp)))
+        clf.warm_up()
+    background = room(seed=1)
+    photo = read_image(sorted((sld / "3").glob("*.JPG"))[0])
+    bgr = [np.ascontiguousarray(f[:, :, ::-1]) for f in moving_hand(photo, background)]
+    empty = np.ascontiguousarray(background[:, :, ::-1])
+    out = {"cpu_model": cpu_model(), "loadavg_1m": round(os.getloadavg()[0], 2),
+           "per_frame": per_frame(clf, bgr, empty, args.rounds, args.per_round)}
+    sld_photos = sorted(p for d in sld.iterdir() if d.is_dir() for p in d.iterdir() if p.suffix.lower() == ".jpg")
+    signs_test = sorted((signs / "test_signs").glob("*.jpg"))
+    out["detection"] = detection_rates({"sld": sld_photos[:args.max_photos], "signs_test": signs_test[:args.max_photos]})
+    emit(out)
+
+
+if __name__ == "__main__":
+    main()
