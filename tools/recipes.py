@@ -297,6 +297,20 @@ def install_if_better(candidate: Path, target: Path | None = None, baseline: dic
     return True
 
 
+def cmd_score(args) -> None:
+    """Score models on the recipe's evaluation splits, hand-framed, with the synthetic rooms."""
+    from core.hands.framing import HandFraming
+
+    _, evals = load_mix(Path(args.data), seed=args.seed, framing=HandFraming())
+    evals["signs_test_studio_shift"] = studio_shift(evals["signs_test"])
+    evals["sld_val_persons_studio_shift"] = studio_shift(evals["sld_val_persons"])
+    if args.backgrounds:
+        evals.update(room_evals(evals, args.backgrounds))
+    for model in args.models:
+        scores = evaluate_splits(Path(model), evals)
+        print(json.dumps({"model": model, "mean": round(ship_score(scores), 4), "scores": scores}), flush=True)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m tools.recipes")
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -320,6 +334,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--install", action="store_true", help="copy into assets/models if it beats the shipped model")
     s.add_argument("--backgrounds", help="folder of photos without hands (tools/backgrounds.py): the real-rooms "
                    "stage (hand-framed data, 'rooms' augmentation, synthetic room evaluations)")
+    sc = sub.add_parser("score", help="score models on the recipe's (hand-framed) evaluation splits")
+    sc.add_argument("models", nargs="+")
+    sc.add_argument("--data", required=True)
+    sc.add_argument("--seed", type=int, default=0)
+    sc.add_argument("--backgrounds", help="add the synthetic room splits made from these photos' kept-back fifth")
     return p
 
 
@@ -329,7 +348,7 @@ def main(argv=None) -> int:
     import_backend_quietly()
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
-    {"ablate": cmd_ablate, "ship": cmd_ship}[args.cmd](args)
+    {"ablate": cmd_ablate, "ship": cmd_ship, "score": cmd_score}[args.cmd](args)
     return 0
 
 

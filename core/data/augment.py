@@ -188,11 +188,12 @@ def augment_batch(
 LIGHT = AugmentConfig(rotation_deg=8.0, scale=(0.95, 1.05), shift=0.05, brightness=0.0, contrast=0.0,
                       color=0.0, blur_prob=0.0)
 
-# Real rooms: most backgrounds replaced, most of those by real photos (rooms, textures, people), the hand
-# framed as the hand finder frames it give or take a fifth.  Without a scene bank it is a stronger studio.
+# Real rooms: most backgrounds replaced, most of those by real photos (rooms, textures, people); the hand
+# from as small as the studio shift frames it to bigger than the hand finder does (a photo cropped tight
+# around the hand).  Without a scene bank it is a stronger studio.
 ROOMS = AugmentConfig(
     rotation_deg=15.0,
-    scale=(0.8, 1.2),
+    scale=(0.6, 1.35),
     shift=0.08,
     brightness=0.25,
     contrast=0.3,

@@ -70,8 +70,7 @@ def load_dataset(
     elif kind == "cs230":
         splits, names = load_cs230(src, size, skipped, framing)
     elif kind == "split-folders":
-        splits = {}
-        names = None
+        splits, names = {}, None
         for s in SPLITS:
             if (src / s).is_dir():
                 part, found, ign = load_class_folders(src / s, size, classes=classes or names, skipped=skipped,

@@ -1,10 +1,13 @@
 """The square the classifier sees around a found hand, and its smoothing over frames.
 
-The square is centred on the landmarks' bounding box and is ``MARGIN`` times
-its longer side.  1.6 reproduces the training photos' own framing: on SIGNS the
-landmarks span 0.62 of the photo (median), on Sign Language Digits 0.75, so
-the square around a SIGNS hand is the whole photo, and the same rule frames a
-hand in a room the way the model was trained to see it (docs/hands.md).
+The square is centred on the landmarks' bounding box.  Its side is ``MARGIN``
+times the box's longer side, and at least ``PALM_SPAN`` times the palm (wrist
+to middle-finger knuckle), so a fist is framed at the scale of an open hand:
+the camera, not the number of fingers, set the framing of the training photos.
+Both numbers reproduce those photos: on SIGNS the landmarks span 0.49 (a fist)
+to 0.70 of the photo and the palm 0.29-0.36 of it, so the square around a
+SIGNS hand is the whole photo, and the same rule frames a hand in a room the
+way the model was trained to see it (docs/hands.md).
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ from core.images import Region
 from core.inference.region import MIN_SIDE, Norm, clamp_norm, region_from_norm
 
 MARGIN = 1.6
+PALM_SPAN = 3.0
+WRIST, MIDDLE_MCP = 0, 9
 
 
 def hand_square(landmarks: np.ndarray, width: int, height: int, margin: float = MARGIN) -> Norm:
@@ -22,7 +27,8 @@ def hand_square(landmarks: np.ndarray, width: int, height: int, margin: float = 
     p = np.asarray(landmarks, np.float32)[:, :2]
     lo, hi = p.min(axis=0), p.max(axis=0)
     cx, cy = (lo + hi) / 2
-    side = float((hi - lo).max()) * margin / min(width, height)
+    palm = float(np.linalg.norm(p[WRIST] - p[MIDDLE_MCP]))
+    side = max(float((hi - lo).max()) * margin, palm * PALM_SPAN) / min(width, height)
     return float(cx / width), float(cy / height), max(MIN_SIDE, side)
 
 

@@ -23,7 +23,11 @@ from core.images import Region, to_rgb_uint8
 from core.inference.region import Norm
 
 WHOLE_IMAGE_SCALES = (1.0, 1.3)
-PALMS_TRIED = 2  # palm candidates per search window checked by the landmark model
+# A hand the tracker follows needs MediaPipe's 0.5; a new one 0.8: on 120 photos without hands 0.5 took 5
+# (statues, crowds, leaves), 0.8 one, and it cost one of 131 small hands in room frames (docs/hands.md).
+NEW_HAND_PRESENCE = 0.8
+PALMS_TRIED = 2
+TRACK_EVERY = 2  # while tracking a video, the landmark model runs on every other frame (bench/results/hands.md)  # palm candidates per search window checked by the landmark model
 ZOOMED_TILE = 0.6  # the smallest search windows, as a share of the frame's short side
 
 
@@ -82,17 +86,23 @@ class HandFinder:
     """
 
     def __init__(self, *, landmark_model: str = LANDMARK_MODEL, threads: int | None = None,
-                 smoothing: float = 0.5, presence: float = PRESENCE):
+                 smoothing: float = 0.5, presence: float = PRESENCE, new_hand_presence: float = NEW_HAND_PRESENCE,
+                 track_every: int = TRACK_EVERY):
         self._palms = PalmDetector(open_interpreter(PALM_MODEL, threads))
         self._landmarks = LandmarkModel(open_interpreter(landmark_model, threads))
         self._smoother = SquareSmoother(smoothing)
-        self.presence = float(presence)
+        self.presence = float(presence)  # to keep following a hand
+        self.new_hand_presence = max(self.presence, float(new_hand_presence))  # to take a new one
         self._next: RotatedRect | None = None
         self._searches = 0  # frames searched since the hand was lost: picks this frame's extra window
+        self.track_every = max(1, int(track_every))
+        self._last: Hand | None = None  # the last hand the landmark model placed, and frames since
+        self._reused = 0
 
     def reset(self) -> None:
         """Forget the tracked hand (a new source, a jump in the video)."""
         self._next = None
+        self._last = None
         self._smoother.reset()
 
     def _video_windows(self, frame) -> list[tuple[int, int, int]]:
@@ -101,9 +111,9 @@ class HandFinder:
         self._searches += 1
         return [windows[0], windows[1 + self._searches % (len(windows) - 1)]] if len(windows) > 1 else windows
 
-    def _landmarks_at(self, frame, rect, bgr):
+    def _landmarks_at(self, frame, rect, bgr, new=True):
         points, presence = self._landmarks.run(frame, rect, bgr=bgr)
-        return (points, presence) if presence >= self.presence else (None, presence)
+        return (points, presence) if presence >= (self.new_hand_presence if new else self.presence) else (None, presence)
 
     def _detect_in(self, frame, bgr, window):
         """A palm in one search window, confirmed by the landmark model on the whole frame."""
@@ -145,11 +155,19 @@ class HandFinder:
         return Hand(points, float(presence), square, square_region(square, w, h), tracked)
 
     def find(self, frame: np.ndarray, *, bgr: bool = False) -> Hand | None:
-        """The hand in this video frame, tracked from the last one when it can be."""
+        """The hand in this video frame, tracked from the last one when it can be.
+
+        While a hand is tracked, the landmark model runs on every ``track_every``-th
+        frame; the frames between keep the last square (a hand moves a few pixels in
+        a thirtieth of a second, and the square is smoothed over frames anyway).
+        """
+        if self._last is not None and self._reused < self.track_every - 1:
+            self._reused += 1
+            return self._last
         frame, bgr = _frame(frame, bgr)
         points, tracked = None, False
         if self._next is not None:
-            points, presence = self._landmarks_at(frame, self._next, bgr)
+            points, presence = self._landmarks_at(frame, self._next, bgr, new=False)
             tracked = points is not None
         if points is None:
             points, presence = self._detect(frame, bgr, self._video_windows(frame))
@@ -158,7 +176,8 @@ class HandFinder:
             return None
         self._searches = 0
         self._next = rect_from_landmarks(points)
-        return self._hand(frame, points, presence, tracked, smooth=True)
+        self._last, self._reused = self._hand(frame, points, presence, tracked, smooth=True), 0
+        return self._last
 
     def find_in_image(self, image: np.ndarray, *, bgr: bool = False) -> Hand | None:
         """The hand in one still image: detect (or look at the whole photo), then refine the crop once."""
@@ -168,7 +187,7 @@ class HandFinder:
             points, presence = self._whole_image(frame, bgr)
         if points is None:
             return None
-        better, better_presence = self._landmarks_at(frame, rect_from_landmarks(points), bgr)
+        better, better_presence = self._landmarks_at(frame, rect_from_landmarks(points), bgr, new=False)
         if better is not None:
             points, presence = better, better_presence
         return self._hand(frame, points, presence, False, smooth=False)

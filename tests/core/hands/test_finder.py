@@ -67,6 +67,7 @@ def test_finds_a_hand_in_a_cluttered_room_and_tracks_it(finder, hand_photo):
     finder.reset()
     room = _room(seed=1)
     frames = [_paste(room, hand_photo, 200 + 8 * i, 120, 220) for i in range(6)]
+    finder.track_every = 1  # the landmark model on every frame: each one is placed from the one before
     hands = [finder.find(f) for f in frames]
     assert all(h is not None for h in hands)
     assert not hands[0].tracked and all(h.tracked for h in hands[1:])
@@ -75,6 +76,18 @@ def test_finds_a_hand_in_a_cluttered_room_and_tracks_it(finder, hand_photo):
     assert centres[-1] > centres[0] + 15
     assert all(200 <= c <= 480 for c in centres)
     assert finder.find(room) is None  # the hand leaves: no hand, and the tracker lets go
+    finder.track_every = 2
+
+
+def test_between_landmark_frames_the_last_square_is_kept_and_a_lost_hand_is_noticed(hand_photo):
+    finder = HandFinder(track_every=2)
+    room = _room(seed=5)
+    frames = [_paste(room, hand_photo, 200 + 8 * i, 120, 220) for i in range(4)]
+    hands = [finder.find(f) for f in frames]
+    assert all(h is not None for h in hands)
+    assert hands[1] is hands[0] and hands[3] is hands[2] and hands[2] is not hands[1]
+    answers = [finder.find(room) for _ in range(2)]  # the hand leaves: noticed within track_every frames
+    assert answers[-1] is None
 
 
 def test_two_hands_the_nearer_one_wins(finder, hand_photo):
