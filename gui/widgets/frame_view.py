@@ -94,7 +94,7 @@ class FrameView(QWidget):
             return QRectF()
         ir = self._image_rect()
         iw, ih = self._size
-        r = self._hand_region if self.follow_hand else region_from_norm(self._norm, iw, ih)
+        r = self.hand_region() if self.follow_hand else region_from_norm(self._norm, iw, ih)
         if r is None:
             return QRectF()
         s = ir.width() / iw
