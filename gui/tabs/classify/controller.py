@@ -104,12 +104,16 @@ class ClassifyController(QObject):
         self.find_hands = on
         self.view.show_find_hands(on)
         self.smoother.reset()
-        self._shown_seq = self._seq  # answers asked for the other way are no longer shown
         if on:
             self.request_hands_reset.emit()  # also retries hand models that failed to load
         else:
             self.view.show_region(self.region_norm())
-        if self.current_image is not None and (self.mode == "images" or self.paused):
+        # What is on screen is read again the new way; an answer still on its way the old way is not shown.
+        if self.mode == "images" and self.files:
+            self._shown_seq = self._seq + 1
+            self.show_file(self.file_index)  # as if opened again (the decoded file may still be on its way)
+        elif self.paused and self.current_image is not None:
+            self._shown_seq = self._seq + 1
             self._submit(self.current_image, bgr=self.current_bgr)
 
     def _hands(self) -> str:
@@ -150,7 +154,7 @@ class ClassifyController(QObject):
         self.smoother.reset()
         self.fps.reset()
         self._pending = None
-        self._shown_seq = self._seq  # a late answer about the previous source is not shown on this one
+        self._shown_seq = self._seq + 1  # a late answer about the previous source is not shown on this one
         self.seen = None
         self.request_hands_reset.emit()  # the tracked hand belonged to the previous source
         self.view.show_region(self.region_norm())
