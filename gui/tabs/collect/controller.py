@@ -166,9 +166,8 @@ class BurstController(QObject):
         r = self.hand_result
         if r is None or r.hand is None:
             done = self.burst_total - self.burst_left
-            why = "Looking for the hand" if r is None else "No hand in view"
-            self.view.show_progress(f"{why}: nothing saved (class {self.burst_class}: "
-                                    f"{done} / {self.burst_total}). Show the sign to the camera.")
+            why = "Looking for the hand" if r is None else "No hand in view"  # short: the label sets the width
+            self.view.show_progress(f"{why}: nothing saved ({done} / {self.burst_total})")
             return None
         if r.image is self._last_saved:
             return None  # no newer frame with the hand in it yet
