@@ -7,6 +7,11 @@ progress in the status bar.  Each tab speaks to the window only through the
 message) and its own named methods and signals.  Closing stops the camera, asks
 busy tabs to stop (a training ends within a batch and still saves its model),
 then ends every worker thread and waits for it.
+
+"Find hand" (Classify ▸ Find hand, Ctrl+H, and a button on the Classify and
+Collect tabs) is one setting for the whole window, kept in ``hands/find``.  If
+the hand models cannot be loaded, the window says so once, switches it off and
+the tabs go on with the user's box.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget
 
 from gui.export_dialog import ExportController
-from gui.settings import get_int, get_str, open_settings
+from gui.settings import get_bool, get_int, get_str, open_settings
 from gui.sources import FrameService
 from gui.tabs.base import Tab
 from gui.tabs.classify import ClassifyTab
@@ -64,6 +69,8 @@ class MainWindow(QMainWindow):
         self.user_dir_problem: str | None = None
         self.user_dir_box = None
         self.user_dir_label = None
+        self.find_hand_wanted = True  # the user's choice, saved (a failed hand model switches it off for now only)
+        self.hands_box = None  # the one message that hand finding is unavailable
         self.t_created = time.perf_counter()
 
         self.frames = FrameService(self, camera_factory=camera_factory)
@@ -90,12 +97,17 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ construction
     def _make_actions(self) -> None:
-        def act(text, shortcut, slot, menu):
+        def act(text, shortcut, slot, menu, checkable=False):
             a = QAction(text, self)
             if shortcut:
                 a.setShortcut(QKeySequence(shortcut))
                 a.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-            a.triggered.connect(slot)
+            if checkable:
+                a.setCheckable(True)
+                a.setChecked(True)
+                a.toggled.connect(slot)
+            else:
+                a.triggered.connect(slot)
             menu.addAction(a)
             self.addAction(a)
             return a
@@ -121,6 +133,7 @@ class MainWindow(QMainWindow):
         act("Next image", "PgDown", c.next_image, m)
         act("Previous image", "PgUp", c.previous_image, m)
         act("Centre the region", "Ctrl+R", c.reset_region, m)
+        self.find_hand_action = act("Find hand", "Ctrl+H", self._find_hand_toggled, m, checkable=True)
         act("Start camera", "Ctrl+K", self.start_selected_camera, m)
 
     def _on_classify(self, slot):
@@ -135,6 +148,8 @@ class MainWindow(QMainWindow):
         self.classify.sample_saved.connect(lambda *_: self.collect_tab.refresh())
         self.train_tab.use_model_requested.connect(self.use_model)
         self.collect_tab.start_camera_requested.connect(self.start_selected_camera)
+        for tab in (self.classify_tab, self.collect_tab):
+            tab.find_hand_toggled.connect(self.set_find_hand)
 
     # ------------------------------------------------------------------ settings
     def _restore_settings(self) -> None:
@@ -148,6 +163,7 @@ class MainWindow(QMainWindow):
         elif not (isinstance(geo, QByteArray) and not geo.isEmpty()):
             self.resize(1400, 900)
         self.tabs.setCurrentIndex(min(max(0, get_int(s, "window/tab", 0)), len(TABS) - 1))
+        self.set_find_hand(get_bool(s, "hands/find", True))
         for tab in self.all_tabs:
             tab.restore_settings(s)
 
@@ -156,6 +172,7 @@ class MainWindow(QMainWindow):
         s.setValue("window/geometry", self.saveGeometry())
         s.setValue("window/size", self.size())
         s.setValue("window/tab", self.tabs.currentIndex())
+        s.setValue("hands/find", self.find_hand_wanted)
         if self.report is not None and self.report.path:
             s.setValue("model/path", str(self.report.path))
         for tab in self.all_tabs:
@@ -185,6 +202,10 @@ class MainWindow(QMainWindow):
         self.classify.request_frame.connect(w.classify_frame)
         self.classify.request_file.connect(w.classify_file)
         self.classify.request_model.connect(w.load_model)
+        self.classify.request_hands_reset.connect(w.reset_hands)
+        self.collect_tab.controller.request_hand.connect(w.find_hand)
+        w.hand_ready.connect(self.collect_tab.controller.on_hand)
+        w.hands_failed.connect(self._hands_failed)
         w.progress.connect(self._progress)
         w.devices_found.connect(self.train_tab.set_devices)
         w.started.connect(self._backend_started)
@@ -257,6 +278,36 @@ class MainWindow(QMainWindow):
         label.setToolTip(self.user_dir_problem)
         self.statusBar().insertPermanentWidget(0, label)  # permanent: status messages never hide it
         self.user_dir_label = label
+
+    # ------------------------------------------------------------------ finding the hand
+    def set_find_hand(self, on: bool) -> None:
+        """Find the hand (on) or classify and save the user's box (off), in every tab."""
+        self.find_hand_action.setChecked(bool(on))  # toggled -> _find_hand_toggled when it changes
+        self._find_hand_toggled(bool(on))
+
+    def _find_hand_toggled(self, on: bool) -> None:
+        """The user's choice (Ctrl+H, the menu, a tab's button, the saved setting): every tab follows it."""
+        self.find_hand_wanted = bool(on)
+        self.classify_tab.set_find_hand(on)
+        self.collect_tab.set_find_hand(on)
+
+    def _hands_failed(self, exc) -> None:
+        """The hand models did not load: off for this session, said once, the user's box from now on."""
+        text = f"Hand finding is off: {exc}"
+        log.warning("%s", text)
+        wanted = self.find_hand_wanted
+        self.find_hand_action.setChecked(False)
+        self.find_hand_wanted = wanted  # the saved choice stays: a repaired install finds hands again
+        self.show_status(text + " (classifying the box you place)", 0)
+        if self.hands_box is not None:
+            return
+        box = QMessageBox(QMessageBox.Icon.Warning, "Hand finding unavailable",
+                          f"{text}.\n\nThe app keeps running: it classifies and saves the box you place. "
+                          "Reinstall the app to repair its hand models, then switch Find hand on (Ctrl+H).",
+                          parent=self)
+        box.setModal(False)
+        box.show()
+        self.hands_box = box
 
     # ------------------------------------------------------------------ actions
     def show_status(self, text: str, ms: int = 8000) -> None:

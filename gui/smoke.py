@@ -101,7 +101,7 @@ class SmokeRun(QObject):
             return
         entry = {"file": path.name, "expected": expected_label(path)}
         if result.error is not None or result.prediction is None:
-            entry["error"] = str(result.error or "no prediction")
+            entry["error"] = "no hand found" if result.no_hand else str(result.error or "no prediction")
             self.results.append(entry)
             self.finish(4, f"{path.name}: {entry['error']}")
             return

@@ -1,4 +1,5 @@
-"""Image views: the live frame with the region box the user moves, and the model's input enlarged."""
+"""Image views: the live frame with the region box (moved by the user, or following the hand), and the
+model's input enlarged."""
 
 from __future__ import annotations
 
@@ -8,14 +9,17 @@ from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from core.inference.region import CENTRE, clamp_norm, region_from_norm
-from gui.widgets.painting import ACCENT, to_qimage
+from gui.widgets.painting import ACCENT, HAND, to_qimage
 
 
 class FrameView(QWidget):
     """The live frame, scaled to fit, with a square region box the user can move and resize.
 
     Drag inside the box to move it, drag its corner handle (or use the mouse
-    wheel) to resize it, double-click to centre it again.
+    wheel) to resize it, double-click to centre it again.  While it follows the
+    hand (:meth:`set_follow_hand`) the box is the found hand's square, with its
+    landmarks as dots, and the mouse does not move it; with no hand there is no
+    box and a "no hand" tag.
     """
 
     region_changed = Signal(tuple)  # (cx, cy, side) normalised
@@ -37,6 +41,11 @@ class FrameView(QWidget):
         self._drag_norm = self._norm
         self.placeholder = "No picture yet"
         self.box_color = ACCENT
+        self.follow_hand = False
+        self.show_landmarks = True
+        self.hand_state = "waiting"  # while following: "waiting" (no answer yet), "found" or "none"
+        self._hand_region = None  # core.images.Region in frame pixels
+        self._landmarks: np.ndarray | None = None  # (21, 2+) frame pixels
         self.setMouseTracking(True)
 
     # -- data ---------------------------------------------------------------------
@@ -50,6 +59,23 @@ class FrameView(QWidget):
     def set_region(self, norm: tuple[float, float, float]) -> None:
         self._norm = tuple(norm)
         self.update()
+
+    def set_follow_hand(self, follow: bool) -> None:
+        """Draw the found hand's square instead of the user's box (and let the mouse leave it alone)."""
+        self.follow_hand = bool(follow)
+        self.set_hand(None)
+        self.hand_state = "waiting"
+
+    def set_hand(self, region, landmarks: np.ndarray | None = None) -> None:
+        """The hand's pixel square and landmarks in the frame; ``region`` None: no hand in view."""
+        self._hand_region = region
+        self._landmarks = None if landmarks is None else np.asarray(landmarks, np.float32)
+        self.hand_state = "none" if region is None else "found"
+        self.update()
+
+    def hand_region(self):
+        """The hand square drawn now (frame pixels), or None."""
+        return self._hand_region if self.follow_hand else None
 
     def frame_size(self) -> tuple[int, int]:
         return self._size or (0, 0)
@@ -68,7 +94,9 @@ class FrameView(QWidget):
             return QRectF()
         ir = self._image_rect()
         iw, ih = self._size
-        r = region_from_norm(self._norm, iw, ih)
+        r = self.hand_region() if self.follow_hand else region_from_norm(self._norm, iw, ih)
+        if r is None:
+            return QRectF()
         s = ir.width() / iw
         return QRectF(ir.x() + r.x * s, ir.y() + r.y * s, r.w * s, r.h * s)
 
@@ -87,18 +115,49 @@ class FrameView(QWidget):
         ir = self._image_rect()
         p.drawImage(ir.topLeft(), self._scaled_image(int(ir.width()), int(ir.height())))
         box = self._box_rect()
+        if box.isNull():
+            if self.follow_hand and self.hand_state == "none":
+                self._paint_tag(p, ir, "no hand")
+            return
         # Dim what the model does not see.
         outside = QColor(0, 0, 0, 90)
-        ir = self._image_rect()
         p.fillRect(QRectF(ir.left(), ir.top(), ir.width(), box.top() - ir.top()), outside)
         p.fillRect(QRectF(ir.left(), box.bottom(), ir.width(), ir.bottom() - box.bottom()), outside)
         p.fillRect(QRectF(ir.left(), box.top(), box.left() - ir.left(), box.height()), outside)
         p.fillRect(QRectF(box.right(), box.top(), ir.right() - box.right(), box.height()), outside)
         p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        if self.follow_hand:
+            self._paint_hand(p, ir, box)
+            return
         p.setPen(QPen(self.box_color, 3))
         p.drawRect(box)
         h = self.HANDLE
         p.fillRect(QRectF(box.right() - h / 2, box.bottom() - h / 2, h, h), self.box_color)
+
+    def _paint_hand(self, p: QPainter, ir: QRectF, box: QRectF) -> None:
+        """The hand's square (no handle: the finder places it) and its landmarks as small dots."""
+        p.setPen(QPen(HAND, 3))
+        p.drawRect(box)
+        if self.show_landmarks and self._landmarks is not None:
+            s = ir.width() / self._size[0]
+            p.setPen(QPen(QColor("#ffffff"), 1.5))
+            p.setBrush(HAND)
+            for x, y in self._landmarks[:, :2]:
+                p.drawEllipse(QPointF(ir.x() + x * s, ir.y() + y * s), 3.5, 3.5)
+            p.setBrush(Qt.BrushStyle.NoBrush)
+        self._paint_tag(p, ir, "hand", box.topLeft())
+
+    def _paint_tag(self, p: QPainter, ir: QRectF, text: str, at: QPointF | None = None) -> None:
+        """A small label on the frame: "hand" on the square's corner, "no hand" in the top-left corner."""
+        f = QFont(self.font())
+        f.setPixelSize(18)
+        f.setBold(True)
+        p.setFont(f)
+        w, h = p.fontMetrics().horizontalAdvance(text) + 16, 28
+        x, y = (ir.x() + 8, ir.y() + 8) if at is None else (at.x(), max(ir.y(), at.y() - h))
+        p.fillRect(QRectF(x, y, w, h), HAND if at is not None else QColor(0, 0, 0, 170))
+        p.setPen(QColor("#ffffff"))
+        p.drawText(QRectF(x, y, w, h), Qt.AlignmentFlag.AlignCenter, text)
 
     def _scaled_image(self, w: int, h: int) -> QImage:
         """The frame at ``w`` x ``h``: OpenCV resizes with the GIL released, far cheaper than a smooth QPainter scale."""
@@ -119,7 +178,7 @@ class FrameView(QWidget):
         return abs(pos.x() - box.right()) < self.HANDLE and abs(pos.y() - box.bottom()) < self.HANDLE
 
     def mousePressEvent(self, event):  # noqa: N802
-        if self._size is None or event.button() != Qt.MouseButton.LeftButton:
+        if self._size is None or self.follow_hand or event.button() != Qt.MouseButton.LeftButton:
             return
         pos = event.position()
         self._drag_origin = pos
@@ -150,7 +209,7 @@ class FrameView(QWidget):
     def mouseMoveEvent(self, event):  # noqa: N802
         pos = event.position()
         if self._drag is None:
-            over = self._size is not None and self._near_handle(pos)
+            over = self._size is not None and not self.follow_hand and self._near_handle(pos)
             self.setCursor(Qt.CursorShape.SizeFDiagCursor if over else Qt.CursorShape.ArrowCursor)
             return
         ir = self._image_rect()
@@ -169,10 +228,11 @@ class FrameView(QWidget):
         self._drag = None
 
     def mouseDoubleClickEvent(self, event):  # noqa: N802
-        self.reset_requested.emit()
+        if not self.follow_hand:
+            self.reset_requested.emit()
 
     def wheelEvent(self, event):  # noqa: N802
-        if self._size is None:
+        if self._size is None or self.follow_hand:
             return
         step = 0.05 if event.angleDelta().y() > 0 else -0.05
         cx, cy, side = self._norm

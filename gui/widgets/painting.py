@@ -10,6 +10,7 @@ GOOD = QColor("#1a7f37")
 BAD = QColor("#c62828")
 ACCENT = QColor("#1565c0")
 MUTED = QColor("#8a8f98")
+HAND = QColor("#2e9d4f")  # the found hand's square and landmarks
 
 
 def to_qimage(arr: np.ndarray, *, bgr: bool = False) -> QImage:

@@ -1,4 +1,7 @@
-"""What the model says, drawn large: one probability bar per class and the top class in big type."""
+"""What the model says, drawn large: one probability bar per class and the top class in big type.
+
+"No hand" is an answer too: the label says so and the bars grey out (disabled, values cleared).
+"""
 
 from __future__ import annotations
 
@@ -31,7 +34,15 @@ class ProbabilityBars(QWidget):
     def set_probabilities(self, probs, top: int, unsure: bool) -> None:
         self.probabilities = np.asarray(probs, np.float32)
         self.top, self.unsure = int(top), bool(unsure)
+        if not self.isEnabled():
+            self.setEnabled(True)
         self.update()
+
+    def show_no_hand(self) -> None:
+        """Grey out: no class gets a value while there is no hand to classify."""
+        self.probabilities = np.zeros(len(self.class_names), np.float32)
+        self.top, self.unsure = -1, False
+        self.setEnabled(False)  # repaints, in grey
 
     def sizeHint(self):  # noqa: N802
         return QSize(360, 44 * max(1, len(self.class_names)))
@@ -50,6 +61,7 @@ class ProbabilityBars(QWidget):
         p.setFont(font)
         bold = QFont(font)
         bold.setBold(True)
+        off = not self.isEnabled()
         label_w = max(48.0, self.width() * 0.14)
         pct_w = QFontMetricsF(bold).horizontalAdvance("100.0%") + 12
         bar_w = max(10.0, self.width() - label_w - pct_w - 12)
@@ -57,21 +69,23 @@ class ProbabilityBars(QWidget):
             y = i * row
             prob = float(self.probabilities[i]) if i < len(self.probabilities) else 0.0
             is_top = i == self.top
-            p.setPen(QColor("#111") if is_top else QColor("#444"))
+            p.setPen(MUTED if off else QColor("#111") if is_top else QColor("#444"))
             font.setBold(is_top)
             p.setFont(font)
             p.drawText(QRectF(0, y, label_w - 8, row), Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight, name)
             track = QRectF(label_w, y + row * 0.18, bar_w, row * 0.64)
-            p.fillRect(track, QColor("#e8eaed"))
+            p.fillRect(track, QColor("#f1f2f4") if off else QColor("#e8eaed"))
             color = (MUTED if self.unsure else ACCENT) if is_top else QColor("#90a4ae")
             p.fillRect(QRectF(track.x(), track.y(), bar_w * max(0.0, min(1.0, prob)), track.height()), color)
-            p.setPen(QColor("#111"))
+            p.setPen(MUTED if off else QColor("#111"))
             p.drawText(QRectF(label_w + bar_w + 4, y, pct_w - 4, row),
-                       Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight, f"{prob:.1%}")
+                       Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight, "–" if off else f"{prob:.1%}")
 
 
 class TopClassLabel(QWidget):
-    """The top class in very large type, its confidence underneath; grey "?" when unsure."""
+    """The top class in very large type, its confidence underneath; grey "?" when unsure, grey "no hand"."""
+
+    BIG, NO_HAND = 120, 72  # pixel sizes: a digit, and the words "no hand" (which must fit the panel)
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -82,9 +96,10 @@ class TopClassLabel(QWidget):
         self.small.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.small.setObjectName("topConfidence")
         f = QFont(self.font())
-        f.setPixelSize(120)
+        f.setPixelSize(self.BIG)
         f.setBold(True)
         self.big.setFont(f)
+        self.big.setMinimumHeight(self.big.sizeHint().height())  # "no hand" in smaller type keeps the layout still
         f2 = QFont(self.font())
         f2.setPixelSize(26)
         self.small.setFont(f2)
@@ -99,7 +114,8 @@ class TopClassLabel(QWidget):
         # A style sheet change re-polishes the widget: only do it when the state changes, not per frame.
         if state != self.state:
             self.state = state
-            self.big.setStyleSheet("color: #1565c0;" if state == "sure" else "color: #8a8f98;")
+            size = self.NO_HAND if state == "nohand" else self.BIG
+            self.big.setStyleSheet(f"color: {'#1565c0' if state == 'sure' else '#8a8f98'}; font-size: {size}px;")
 
     def show_result(self, name: str, confidence: float, unsure: bool) -> None:
         if unsure:
@@ -110,6 +126,11 @@ class TopClassLabel(QWidget):
             self._set_state("sure")
             self.big.setText(name)
             self.small.setText(f"{confidence:.1%} confident")
+
+    def show_no_hand(self, text: str) -> None:
+        self._set_state("nohand")
+        self.big.setText("no hand")
+        self.small.setText(text)
 
     def show_idle(self, text: str) -> None:
         self._set_state("idle")

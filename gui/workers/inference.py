@@ -10,7 +10,13 @@ and always ends with ``finished``: a model job's error is emitted as
 
 :class:`InferenceWorker` loads the model the Classify tab uses, classifies
 frames and image files, and describes the model for the Model tab
-(``core.model.describe``).
+(``core.model.describe``).  It also owns the window's one
+:class:`~core.hands.finder.HandFinder` (made on first use, on this thread): a
+frame or file asked for with ``hands`` is classified through
+``core.hands.reading.read_frame``, which finds the hand and crops around it, or
+answers "no hand".  The Collect tab asks only where the hand is
+(:meth:`InferenceWorker.find_hand`).  If the hand models cannot be loaded,
+``hands_failed`` says so once and frames are classified in the given region.
 """
 
 from __future__ import annotations
@@ -37,13 +43,17 @@ log = logging.getLogger(__name__)
 class FrameResult:
     """One classified frame or image file, or why it could not be classified."""
 
-    kind: str  # "frame" or "file"
+    kind: str  # "frame", "file" or "hand" (where the hand is, nothing classified)
     seq: int
-    prediction: Any = None  # core.inference.classifier.Prediction
+    prediction: Any = None  # core.inference.classifier.Prediction; None with no_hand
     model_input: np.ndarray | None = None  # uint8, model size, as the network sees it
-    image: np.ndarray | None = None  # decoded RGB image (file requests)
+    image: np.ndarray | None = None  # the picture it was made from (a file: decoded, RGB)
     path: str | None = None
     error: Exception | None = None
+    bgr: bool = False  # ``image`` is BGR (camera and video frames)
+    hand: Any = None  # core.hands.finder.Hand, when the finder found one
+    no_hand: bool = False  # the finder looked and saw no hand: an answer, not an error
+    region: Any = None  # core.images.Region the classifier saw (None: the centre square)
 
 
 # --------------------------------------------------------------------------- inference
@@ -56,12 +66,16 @@ class InferenceWorker(QObject):
     model_loaded = Signal(object)  # core.model.describe.ModelReport
     summary_ready = Signal(object)  # ModelReport of the bare architecture
     result_ready = Signal(object)  # FrameResult (prediction or error)
+    hand_ready = Signal(object)  # FrameResult of kind "hand" (find_hand)
+    hands_failed = Signal(object)  # the hand models could not be loaded (HandModelError): once per attempt
     errored = Signal(object)  # an exception from a model job
-    finished = Signal(str)  # the job that just ended: "start", "load", "frame", "file", "describe"
+    finished = Signal(str)  # the job that just ended: "start", "load", "frame", "file", "hand", "describe"
 
     def __init__(self):
         super().__init__()
         self.classifier = None  # owned by this worker's thread
+        self._finder: _OncePerFrame | None = None  # owned by this worker's thread, made on first use
+        self._hands_error: Exception | None = None  # why the finder could not be made (until reset_hands)
 
     @Slot()
     def start(self):
@@ -115,32 +129,104 @@ class InferenceWorker(QObject):
         finally:
             self.finished.emit("describe")
 
-    @Slot(object, object, int, bool)
-    def classify_frame(self, image, region, seq, bgr):
-        result = FrameResult("frame", seq)
+    # -- hands ------------------------------------------------------------------------------
+    def _hand_finder(self):
+        """The finder, made here on first use; None (and ``hands_failed`` once) when its models cannot load."""
+        if self._finder is None and self._hands_error is None:
+            try:
+                from core.hands.finder import HandFinder
+
+                self._finder = _OncePerFrame(HandFinder())
+            except Exception as exc:  # a damaged or missing asset: classify the given region instead
+                log.warning("hand finding unavailable: %s", exc)
+                self._hands_error = exc
+                self.hands_failed.emit(exc)
+        return self._finder
+
+    @Slot()
+    def reset_hands(self):
+        """A new source (or hand finding switched on again): forget the tracked hand, retry a failed load."""
+        self._hands_error = None
+        if self._finder is not None:
+            self._finder.reset()
+
+    @Slot(object, int, bool)
+    def find_hand(self, image, seq, bgr):
+        """Where the hand is in a video frame (the Collect tab), nothing classified."""
+        result = FrameResult("hand", seq, image=image, bgr=bgr)
+        try:
+            finder = self._hand_finder()
+            if finder is not None:
+                result.hand = finder.find(image, bgr=bgr)
+                result.no_hand = result.hand is None
+                result.region = None if result.hand is None else result.hand.region
+        except Exception as exc:
+            result.error = exc
+        finally:
+            self.hand_ready.emit(result)
+            self.finished.emit("hand")
+
+    # -- classifying --------------------------------------------------------------------------
+    def _read(self, result: FrameResult, region, hands: str) -> None:
+        """Classify ``result.image`` into ``result``: around the hand when ``hands`` ("video" or "still")."""
+        from core.hands.reading import read_frame
+
+        finder = self._hand_finder() if hands else None
+        reading = read_frame(self.classifier, result.image, finder=finder, region=region, bgr=result.bgr,
+                             still=hands == "still")
+        result.prediction, result.model_input = reading.prediction, reading.model_input
+        result.hand, result.no_hand, result.region = reading.hand, reading.no_hand, reading.region
+
+    @Slot(object, object, int, bool, str)
+    def classify_frame(self, image, region, seq, bgr, hands):
+        """``hands``: "" classifies ``region``; "video" finds and tracks the hand; "still" finds it in one picture."""
+        result = FrameResult("frame", seq, image=image, bgr=bgr)
         try:
             if self.classifier is None:
                 from core.errors import ModelFileError
 
                 raise ModelFileError("no model is loaded; open one with File ▸ Open model (Ctrl+M)")
-            result.prediction, result.model_input = self.classifier.classify_frame_and_input(image, region, bgr=bgr)
+            self._read(result, region, hands)
         except Exception as exc:
             result.error = exc
         finally:
             self.result_ready.emit(result)
             self.finished.emit("frame")
 
-    @Slot(str, object, int)
-    def classify_file(self, path, region, seq):
+    @Slot(str, object, int, str)
+    def classify_file(self, path, region, seq, hands):
         result = FrameResult("file", seq, path=path)
         try:
             from core.images import read_image
 
             result.image = read_image(path)
             if self.classifier is not None:
-                result.prediction, result.model_input = self.classifier.classify_frame_and_input(result.image, region)
+                self._read(result, region, hands)
         except Exception as exc:
             result.error = exc
         finally:
             self.result_ready.emit(result)
             self.finished.emit("file")
+
+
+class _OncePerFrame:
+    """The worker's HandFinder, run once per video frame: Classify and Collect may both ask about the same frame,
+    and tracking twice on one frame would only pull the smoothed square towards it."""
+
+    def __init__(self, finder):
+        self.finder = finder
+        self._last: tuple | None = None  # (frame, Hand | None)
+
+    def find(self, image, *, bgr: bool = False):
+        if self._last is not None and self._last[0] is image:
+            return self._last[1]
+        hand = self.finder.find(image, bgr=bgr)
+        self._last = (image, hand)
+        return hand
+
+    def find_in_image(self, image, *, bgr: bool = False):
+        return self.finder.find_in_image(image, bgr=bgr)
+
+    def reset(self) -> None:
+        self._last = None
+        self.finder.reset()

@@ -51,6 +51,21 @@ def make_window(qtbot):
     gc.collect()
 
 
+@pytest.fixture
+def lone_tab(qtbot):
+    """A real ClassifyTab offscreen with its controller and a frame service, but no inference worker."""
+    from gui.sources import FrameService
+    from gui.tabs.classify import ClassifyTab
+
+    frames = FrameService()
+    tab = ClassifyTab(frames)
+    qtbot.addWidget(tab)
+    tab.resize(1200, 800)
+    tab.show()
+    yield tab
+    frames.shutdown()
+
+
 def close_window(qtbot, win, timeout=120_000):
     if not win.closed_cleanly:
         win.close()

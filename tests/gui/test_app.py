@@ -100,6 +100,10 @@ def test_keyboard_shortcuts(make_window, qtbot, signs_model, tiny_signs_tree):
     c.set_region((0.3, 0.3, 0.4))
     QTest.keyClick(win, Qt.Key.Key_R, ctrl)  # centre the region again
     assert c.region_norm() == (0.5, 0.5, DEFAULT_SIDE["images"])
+    QTest.keyClick(win, Qt.Key.Key_H, ctrl)  # Find hand off, then on again
+    assert not c.find_hands and not win.classify_tab.source_bar.find_hand_button.isChecked()
+    QTest.keyClick(win, Qt.Key.Key_H, ctrl)
+    assert c.find_hands and win.collect_tab.capture.find_hand_button.isChecked()
     win.tabs.setCurrentWidget(win.collect_tab)
     QTest.keyClick(win, Qt.Key.Key_K, ctrl)  # start the camera: there is none here, and the window says so
     assert win.tabs.currentWidget() is win.classify_tab and c.mode == "camera"

@@ -6,7 +6,6 @@ from __future__ import annotations
 import time
 
 import numpy as np
-import pytest
 
 from tests.gui.conftest import settle, signs_test_images, wait_for
 
@@ -34,17 +33,21 @@ def _step_through(qtbot, win, files):
 
 
 def test_classify_signs_images_with_a_trained_model(make_window, qtbot, signs_dir, signs_model):
-    """The top class on screen is what the model says for that file (checked independently here)."""
+    """The top class on screen is what the model says for that file around its hand (checked independently here)."""
+    from core.hands.finder import HandFinder
+    from core.hands.reading import read_frame
+    from core.images import read_image
     from core.inference.classifier import Classifier
 
     files = signs_test_images(signs_dir, 3)
     win = make_window(model_path=signs_model)
     win.classify_tab.results.threshold_slider.setValue(0)  # never "unsure": always show the class
     results = _step_through(qtbot, win, files)
-    reference = Classifier.load(signs_model)
+    reference, finder = Classifier.load(signs_model), HandFinder()
     correct = 0
     for f, shown, probs, bar_top in results:
-        expected = reference.classify_file(f)
+        expected = read_frame(reference, read_image(f), finder=finder, still=True).prediction
+        assert expected is not None, f"no hand found in {f.name}"
         assert shown == expected.top_class, f.name
         assert bar_top == expected.top_index
         np.testing.assert_allclose(probs, expected.probabilities, atol=1e-4)
@@ -77,6 +80,7 @@ def test_unsure_below_threshold(make_window, qtbot, signs_dir, signs_model):
 
 def test_region_changes_what_the_model_sees(make_window, qtbot, signs_dir, signs_model):
     win = make_window(model_path=signs_model)
+    win.set_find_hand(False)  # the user's box
     c = win.classify
     c.open_paths(signs_test_images(signs_dir, 1)[:1])
     wait_for(qtbot, lambda: c.results_shown > 0)
@@ -225,21 +229,6 @@ def test_drop_a_folder_steps_through_it(make_window, qtbot, tiny_signs_tree, sig
 # ---------------------------------------------------------------- the controller with the real tab, no worker
 
 
-@pytest.fixture
-def lone_tab(qtbot):
-    """A real ClassifyTab offscreen with its controller and a frame service, but no inference worker."""
-    from gui.sources import FrameService
-    from gui.tabs.classify import ClassifyTab
-
-    frames = FrameService()
-    tab = ClassifyTab(frames)
-    qtbot.addWidget(tab)
-    tab.resize(1200, 800)
-    tab.show()
-    yield tab
-    frames.shutdown()
-
-
 def _result(seq, probs, model_input=None):
     from core.inference.prediction import Prediction
     from gui.workers.inference import FrameResult
@@ -281,7 +270,7 @@ def test_controller_sends_only_the_newest_frame_while_busy(lone_tab):
     c = lone_tab.controller
     c.mode, c.model_ready = "camera", True
     sent = []
-    c.request_frame.connect(lambda img, region, seq, bgr: sent.append(seq))
+    c.request_frame.connect(lambda img, region, seq, bgr, hands: sent.append(seq))
     for i in range(5):
         c.on_frame(Frame(np.full((48, 64, 3), i, np.uint8), i + 1))
     assert sent == [1]  # the worker is busy with frame 1; 2-4 were replaced by 5
@@ -308,7 +297,7 @@ def test_the_tab_buttons_drive_the_controller(lone_tab, qtbot, tmp_path):
     c.current_image, c.current_bgr = np.zeros((20, 30, 3), np.uint8), False
     assert c.snapshot(tmp_path) is not None and statuses and statuses[-1].startswith("Saved snapshot")
     files = []
-    c.request_file.connect(lambda path, region, seq: files.append(path))
+    c.request_file.connect(lambda path, region, seq, hands: files.append(path))
     folder = tmp_path / "images"
     folder.mkdir()
     (folder / "a.png").write_bytes(b"")  # listed by name: decoding is the worker's job

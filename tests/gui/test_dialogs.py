@@ -20,7 +20,7 @@ def tab_and_requests(qtbot):
     qtbot.addWidget(tab)
     tab.show()
     asked = {"files": [], "models": []}
-    tab.controller.request_file.connect(lambda path, region, seq: asked["files"].append(path))
+    tab.controller.request_file.connect(lambda path, region, seq, hands: asked["files"].append(path))
     tab.controller.request_model.connect(asked["models"].append)
     yield tab, asked
     frames.shutdown()

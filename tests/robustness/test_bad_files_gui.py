@@ -40,6 +40,43 @@ def good_image(tmp_path):
     return write_image(tmp_path / "good.png", np.random.default_rng(0).integers(0, 255, (80, 100, 3), dtype=np.uint8))
 
 
+def _open_each(qtbot, win, got, cases, files) -> dict:
+    """Open ``files`` and step through them; each is a message, a class, or (finding the hand) "no hand"."""
+    c = win.classify
+
+    def answer(path, after):
+        """The first answer about ``path`` after index ``after`` (a picture read again may come in between)."""
+        return next(((k, r) for k, r in enumerate(got.items) if k > after and r.path == str(path)), (None, None))
+
+    last = len(got.items) - 1
+    c.open_paths(files)
+    outcomes = {}
+    for i, (case, path) in enumerate(zip(cases, files, strict=True)):
+        if i:
+            c.next_image()
+        wait_for(qtbot, lambda path=path, last=last: answer(path, last)[0] is not None, timeout=60_000)
+        settle(qtbot, 0.02)
+        last, result = answer(path, last)
+        banner = win.classify_tab.banner
+        if result.error is not None:
+            assert case.expect in ("error", "either"), f"{case.name}: {result.error}"
+            assert banner.isVisible() and path.name in banner.text() and case.message in banner.text()
+            assert "\n" not in banner.text()
+            outcomes[case.name] = "message"
+            continue
+        assert case.expect in ("ok", "either"), f"{case.name} was classified; expected a message"
+        assert not banner.isVisible()
+        if result.no_hand:
+            assert c.find_hands and result.prediction is None and win.classify_tab.results.top_label.state == "nohand"
+            outcomes[case.name] = "no hand"
+            continue
+        assert result.prediction is not None
+        assert abs(float(result.prediction.probabilities.sum()) - 1) < 1e-3
+        assert result.model_input.shape == (64, 64, 3)
+        outcomes[case.name] = "classified"
+    return outcomes
+
+
 def test_every_bad_image_is_a_message_and_the_window_keeps_working(make_window, qtbot, good_model, bad_images,
                                                                    huge_jpeg, good_image):
     win = make_window(model_path=good_model)
@@ -49,27 +86,11 @@ def test_every_bad_image_is_a_message_and_the_window_keeps_working(make_window, 
     cases = [case for case in IMAGE_CASES if case.name != "folder.jpg"] + [type(IMAGE_CASES[0])(huge_jpeg.name, "ok")]
     files = [bad_images.get(case.name, huge_jpeg) for case in cases]
     before = listing(files[0].parent)
-    c.open_paths(files)
-    outcomes = {}
-    for i, (case, path) in enumerate(zip(cases, files, strict=True)):
-        if i:
-            c.next_image()
-        wait_for(qtbot, lambda i=i: len(got.items) > i, timeout=60_000)
-        settle(qtbot, 0.02)
-        result = got.items[i]
-        assert result.path == str(path)
-        banner = win.classify_tab.banner
-        if result.error is not None:
-            assert case.expect in ("error", "either"), f"{case.name}: {result.error}"
-            assert banner.isVisible() and path.name in banner.text() and case.message in banner.text()
-            assert "\n" not in banner.text()
-            outcomes[case.name] = "message"
-        else:
-            assert case.expect in ("ok", "either"), f"{case.name} was classified; expected a message"
-            assert not banner.isVisible() and result.prediction is not None
-            assert abs(float(result.prediction.probabilities.sum()) - 1) < 1e-3
-            assert result.model_input.shape == (64, 64, 3)
-            outcomes[case.name] = "classified"
+    finding = _open_each(qtbot, win, got, cases, files)  # the hand finder meets every odd picture too
+    win.set_find_hand(False)  # and in the user's box every readable one is classified
+    outcomes = _open_each(qtbot, win, got, cases, files)
+    assert {k for k, v in finding.items() if v == "message"} == {k for k, v in outcomes.items() if v == "message"}
+    assert "no hand" not in outcomes.values()
     print(outcomes)
     assert listing(files[0].parent) == before
     # A folder with no images, and a "video" that is not one.

@@ -1,11 +1,16 @@
-"""The Classify tab's logic: which source, which region, smoothing, the unsure threshold, rates,
-snapshots and "this is wrong, save as class N".
+"""The Classify tab's logic: which source, the hand or the user's region, smoothing, the unsure
+threshold, rates, snapshots and "this is wrong, save as class N".
 
 :class:`ClassifyController` talks to its view only through intent-named methods
-(``show_frame``, ``show_prediction``, ``show_error`` …; :class:`~gui.tabs.classify.view.ClassifyTab`
-implements them).  Frames go to the inference worker one at a time: while it is
-busy, only the newest frame is kept for it, so classification never falls
-behind the camera.
+(``show_frame``, ``show_prediction``, ``show_no_hand``, ``show_error`` …;
+:class:`~gui.tabs.classify.view.ClassifyTab` implements them).  Frames go to the
+inference worker one at a time: while it is busy, only the newest frame is kept
+for it, so classification never falls behind the camera.
+
+With "Find hand" on (the default) the worker finds the hand in each frame and
+classifies the square around it; the view draws that square instead of the
+user's box, and a frame without a hand is answered "no hand" (the smoothing
+starts again).  Off, the user's box is classified as before.
 """
 
 from __future__ import annotations
@@ -30,11 +35,14 @@ log = logging.getLogger(__name__)
 
 LIVE = ("camera", "video")  # sources whose frames arrive on their own (smoothing and fps apply)
 NOTHING_ON_SCREEN = "nothing to save yet: start a camera or open an image"
+NO_HAND_TO_SAVE = "no hand in view: nothing saved (show the sign, or switch Find hand off with Ctrl+H)"
 
 
 class ClassifyController(QObject):
-    request_frame = Signal(object, object, int, bool)  # image, Region, seq, bgr -> InferenceWorker.classify_frame
-    request_file = Signal(str, object, int)  # path, Region, seq -> InferenceWorker.classify_file
+    # image, Region, seq, bgr, hands ("" | "video" | "still") -> InferenceWorker.classify_frame
+    request_frame = Signal(object, object, int, bool, str)
+    request_file = Signal(str, object, int, str)  # path, Region, seq, hands -> InferenceWorker.classify_file
+    request_hands_reset = Signal()  # a new source, or finding switched on -> InferenceWorker.reset_hands
     request_model = Signal(str)  # path -> InferenceWorker.load_model
     sample_saved = Signal(str, str)  # class name, file path
     mode_changed = Signal(str)
@@ -55,6 +63,8 @@ class ClassifyController(QObject):
         self.file_index = -1
         self.current_image: np.ndarray | None = None  # what is on screen (RGB, or BGR when current_bgr)
         self.current_bgr = False
+        self.find_hands = True
+        self.seen = None  # (image, bgr, Region) the classifier saw for the result on screen; None: no hand / none yet
         self.last_display: Decision | None = None
         self.busy = False
         self._pending = None  # newest frame waiting for the worker
@@ -84,6 +94,33 @@ class ClassifyController(QObject):
     def pixel_region(self, image: np.ndarray):
         h, w = image.shape[:2]
         return crop_region(self.region_norm(), w, h)
+
+    # -- finding the hand ------------------------------------------------------------------
+    def set_find_hands(self, on: bool) -> None:
+        """Classify around the found hand (on) or in the user's box (off); what is on screen is read again."""
+        on = bool(on)
+        if on == self.find_hands:
+            return
+        self.find_hands = on
+        self.view.show_find_hands(on)
+        self.smoother.reset()
+        if on:
+            self.request_hands_reset.emit()  # also retries hand models that failed to load
+        else:
+            self.view.show_region(self.region_norm())
+        # What is on screen is read again the new way; an answer still on its way the old way is not shown.
+        if self.mode == "images" and self.files:
+            self._shown_seq = self._seq + 1
+            self.show_file(self.file_index)  # as if opened again (the decoded file may still be on its way)
+        elif self.paused and self.current_image is not None:
+            self._shown_seq = self._seq + 1
+            self._submit(self.current_image, bgr=self.current_bgr)
+
+    def _hands(self) -> str:
+        """How the worker should look for the hand in what is sent now: "" (not at all), "still" or "video"."""
+        if not self.find_hands:
+            return ""
+        return "still" if self.mode == "images" else "video"
 
     # -- model -----------------------------------------------------------------------------
     def load_model(self, path) -> None:
@@ -117,7 +154,11 @@ class ClassifyController(QObject):
         self.smoother.reset()
         self.fps.reset()
         self._pending = None
+        self._shown_seq = self._seq + 1  # a late answer about the previous source is not shown on this one
+        self.seen = None
+        self.request_hands_reset.emit()  # the tracked hand belonged to the previous source
         self.view.show_region(self.region_norm())
+        self.view.show_find_hands(self.find_hands)  # no hand drawn until the worker has looked
 
     def _enter_live(self, mode: str, title: str, placeholder: str) -> None:
         self._enter(mode)
@@ -167,7 +208,7 @@ class ClassifyController(QObject):
         path = self.files[self.file_index]
         self.view.show_source(f"Image {self.file_index + 1} of {len(self.files)}: {path.name}")
         self._seq += 1
-        self.request_file.emit(str(path), None, self._seq)
+        self.request_file.emit(str(path), None, self._seq, "still" if self.find_hands else "")
 
     def next_image(self) -> None:
         if self.mode == "images":
@@ -216,19 +257,18 @@ class ClassifyController(QObject):
         region = self.pixel_region(image)
         self._seq += 1
         if self.busy:
-            self._pending = (image, region, self._seq, bgr)  # replace: newest frame only
+            self._pending = (image, region, self._seq, bgr, self._hands())  # replace: newest frame only
             return
         self.busy = True
-        self.request_frame.emit(image, region, self._seq, bgr)
+        self.request_frame.emit(image, region, self._seq, bgr, self._hands())
 
     def on_worker_finished(self, job: str) -> None:
         if job in ("frame", "file"):
             self.busy = False
             if self._pending is not None:
-                image, region, seq, bgr = self._pending
-                self._pending = None
+                request, self._pending = self._pending, None
                 self.busy = True
-                self.request_frame.emit(image, region, seq, bgr)
+                self.request_frame.emit(*request)
 
     def on_result(self, result) -> None:
         if result.kind == "file":
@@ -240,15 +280,34 @@ class ClassifyController(QObject):
         if result.seq < self._shown_seq:
             return
         self._shown_seq = result.seq
+        self.results_shown += 1
+        if result.no_hand:
+            self._show_no_hand()
+            return
+        self.seen = (result.image, result.bgr, result.region)
+        if self.find_hands and result.hand is not None:
+            self.view.show_hand(result.hand)
         pred = result.prediction
         if self.mode in LIVE:
             pred = Prediction(self.smoother.add(pred.probabilities), pred.class_names, pred.seconds)
         self.ms_history.append(pred.seconds * 1000.0)
         self.last_display = decide(pred, self.threshold)
-        self.results_shown += 1
         self.view.show_model_input(result.model_input)
         self.view.show_prediction(self.last_display)
-        self.view.show_rates(self.fps.rate() if self.mode in LIVE else 0.0, float(np.mean(self.ms_history)))
+        self._show_rates()
+
+    def _show_no_hand(self) -> None:
+        """No hand: no class, grey bars, and the smoothing starts again when a hand comes back."""
+        self.smoother.reset()
+        self.last_display = None
+        self.seen = None
+        self.view.show_hand(None)
+        self.view.show_no_hand("no hand in this picture" if self.mode == "images" else "show a hand sign to the camera")
+        self._show_rates()
+
+    def _show_rates(self) -> None:
+        ms = float(np.mean(self.ms_history)) if self.ms_history else 0.0
+        self.view.show_rates(self.fps.rate() if self.mode in LIVE else 0.0, ms)
 
     def _show_file_result(self, result) -> bool:
         """Put a decoded file on screen; True when its prediction is the one to show."""
@@ -261,10 +320,10 @@ class ClassifyController(QObject):
         self.current_image, self.current_bgr = result.image, False
         self.view.show_frame(result.image, bgr=False)
         self.view.show_region(self.region_norm())
-        if result.prediction is None:
-            return False
+        if result.prediction is None and not result.no_hand:
+            return False  # no model yet
         # Files open with the centre square; re-run on the user's region if they moved it.
-        if self.regions.is_chosen(self.mode):
+        if not self.find_hands and self.regions.is_chosen(self.mode):
             self._submit(result.image, bgr=False)
             return False
         return True
@@ -299,14 +358,26 @@ class ClassifyController(QObject):
         self.view.show_status(f"Saved snapshot {path}")
         return path
 
+    def _what_the_model_saw(self):
+        """The RGB picture and region to save as a sample: the hand the classifier saw, or the user's box."""
+        if self.find_hands and self.current_image is not None:
+            if self.seen is None:
+                self.view.show_error(NO_HAND_TO_SAVE, kind="info", key="source")
+                return None
+            image, bgr, region = self.seen
+            rgb = image[:, :, ::-1] if bgr else image
+            return rgb, region or self.pixel_region(rgb)
+        rgb = self._rgb()
+        return None if rgb is None else (rgb, self.pixel_region(rgb))
+
     def save_as_class(self, class_name: str) -> Path | None:
         """"This is wrong": save the region the model sees into the user's dataset as ``class_name``."""
         from core.paths import collected_dir
 
-        rgb = self._rgb()
-        if rgb is None:
+        seen = self._what_the_model_saw()
+        if seen is None:
             return None
-        path = save_sample(rgb, self.pixel_region(rgb), collected_dir() / class_name)
+        path = save_sample(*seen, collected_dir() / class_name)
         if path is None:
             self.view.show_error(f"could not write to {collected_dir() / class_name}", key="source")
             return None

@@ -1,8 +1,11 @@
-"""The Classify tab's source bar: pick a camera, open a video, images or a folder, step, pause, snapshot."""
+"""The Classify tab's source bar: pick a camera, open a video, images or a folder, step, find the hand,
+pause, snapshot."""
 
 from __future__ import annotations
 
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QPushButton, QToolButton, QWidget
+
+from gui.widgets import find_hand_button, show_checked
 
 
 class SourceBar(QWidget):
@@ -28,6 +31,7 @@ class SourceBar(QWidget):
         self.pause_button = QPushButton("Pause")
         self.pause_button.setCheckable(True)
         self.pause_button.setToolTip("Pause / resume (Space)")
+        self.find_hand_button = find_hand_button()
         self.snapshot_button = QPushButton("Snapshot")
         self.snapshot_button.setToolTip("Save the frame on screen as a PNG (Ctrl+S)")
         bar = QHBoxLayout(self)
@@ -39,6 +43,7 @@ class SourceBar(QWidget):
         bar.addWidget(self.prev_button)
         bar.addWidget(self.next_button)
         bar.addStretch(1)
+        bar.addWidget(self.find_hand_button)
         bar.addWidget(self.pause_button)
         bar.addWidget(self.snapshot_button)
         self.show_stepping(False)
@@ -48,10 +53,11 @@ class SourceBar(QWidget):
         self.prev_button.setEnabled(enabled)
         self.next_button.setEnabled(enabled)
 
+    def show_find_hand(self, on: bool) -> None:
+        show_checked(self.find_hand_button, on)
+
     def show_paused(self, paused: bool) -> None:
-        self.pause_button.blockSignals(True)
-        self.pause_button.setChecked(paused)
-        self.pause_button.blockSignals(False)
+        show_checked(self.pause_button, paused)
         self.pause_button.setText("Resume" if paused else "Pause")
 
     def set_cameras(self, cameras, selected: int | None = None) -> None:
@@ -69,3 +75,4 @@ class SourceBar(QWidget):
     def selected_camera(self) -> int | None:
         index = self.camera_combo.currentData()
         return None if index is None else int(index)
+

@@ -118,6 +118,12 @@ class ResultPanel(QFrame):
         self.top_label.show_result(d.top_class, d.confidence, d.unsure)
         self.bars.set_probabilities(d.probabilities, d.top_index, d.unsure)
 
+    def show_no_hand(self, text: str) -> None:
+        """No hand to classify: say so, grey the bars out, show no model input."""
+        self.top_label.show_no_hand(text)
+        self.bars.show_no_hand()
+        self.input_view.set_image(None)
+
     def show_model_input(self, x) -> None:
         self.input_view.set_image(x)
         if x is not None:

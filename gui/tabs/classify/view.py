@@ -3,7 +3,9 @@
 :class:`ClassifyTab` lays out the source bar, the frame area and the result
 panel, implements the view methods its :class:`ClassifyController` calls, and
 the window's :class:`~gui.tabs.base.Tab` protocol (its settings are the
-threshold, smoothing, camera and last source).
+threshold, smoothing, camera and last source).  "Find hand" is the window's
+setting (``hands/find``): the window sets it here with :meth:`ClassifyTab.set_find_hand`
+and hears the tab's button through ``find_hand_toggled``.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ class ClassifyTab(QWidget):
     """The view: paints what the controller tells it and forwards the user's actions."""
 
     status_message = Signal(str, int)
+    find_hand_toggled = Signal(bool)  # the user clicked "Find hand" here
 
     def __init__(self, frames, parent=None):
         super().__init__(parent)
@@ -56,6 +59,7 @@ class ClassifyTab(QWidget):
         root.addWidget(self.banner)
         root.addLayout(body, 1)
         self.controller = ClassifyController(self, frames, self)
+        self.show_find_hands(self.controller.find_hands)
         self._wire()
 
     def _wire(self) -> None:
@@ -66,6 +70,7 @@ class ClassifyTab(QWidget):
         self.results.smoothing_changed.connect(c.set_smoothing)
         self.results.save_as_class_requested.connect(c.save_as_class)
         bar.pause_button.toggled.connect(c.set_paused)
+        bar.find_hand_button.toggled.connect(self._find_hand_clicked)
         bar.snapshot_button.clicked.connect(lambda: c.snapshot())
         bar.prev_button.clicked.connect(c.previous_image)
         bar.next_button.clicked.connect(c.next_image)
@@ -85,6 +90,14 @@ class ClassifyTab(QWidget):
         index = self.source_bar.selected_camera()
         self.camera_index = self.camera_index if index is None else index
         self.controller.start_camera(self.camera_index)
+
+    def set_find_hand(self, on: bool) -> None:
+        """Find the hand (on) or classify the user's box (off)."""
+        self.controller.set_find_hands(on)
+
+    def _find_hand_clicked(self, on: bool) -> None:
+        self.set_find_hand(on)
+        self.find_hand_toggled.emit(on)
 
     def ask_open_images(self) -> None:
         _if_chosen(ask_image_files(self), self.controller.open_paths)
@@ -152,6 +165,17 @@ class ClassifyTab(QWidget):
 
     def show_region(self, norm) -> None:
         self.frame_view.set_region(norm)
+
+    def show_find_hands(self, on: bool) -> None:
+        self.source_bar.show_find_hand(on)
+        self.frame_view.set_follow_hand(on)
+
+    def show_hand(self, hand) -> None:
+        """The found hand's square and landmarks on the frame; None: no hand in view."""
+        self.frame_view.set_hand(None if hand is None else hand.region, None if hand is None else hand.landmarks)
+
+    def show_no_hand(self, text: str) -> None:
+        self.results.show_no_hand(text)
 
     def show_model_input(self, x) -> None:
         self.results.show_model_input(x)

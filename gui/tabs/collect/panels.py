@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui.widgets import big_font
+from gui.widgets import big_font, find_hand_button
 
 THUMB = 88
 MAX_THUMBNAILS = 300  # the newest few hundred; more would only slow the list down
@@ -54,6 +54,9 @@ class CapturePanel(QWidget):
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setEnabled(False)
         self.camera_button = QPushButton("Start camera")
+        self.find_hand_button = find_hand_button()
+        self.find_hand_button.setToolTip("Save the square around the hand the app finds (Ctrl+H). "
+                                         "Off: save the box you place yourself.")
         form = QFormLayout()
         form.addRow("Samples per burst", self.target)
         form.addRow("Countdown", self.countdown)
@@ -61,6 +64,7 @@ class CapturePanel(QWidget):
         controls = QGroupBox("Capture")
         cl = QVBoxLayout(controls)
         cl.addLayout(form)
+        cl.addWidget(self.find_hand_button)
         cl.addWidget(self.capture_button)
         cl.addWidget(self.cancel_button)
         cl.addWidget(self.camera_button)

@@ -1,7 +1,7 @@
 """The Collect tab: record your own samples per class from the webcam (or a video).
 
-Samples are the region crop of the live frame, saved as JPEG files in a
-class-folder tree in the user data folder (``<user dir>/collected/<class>/``,
+Samples are the crop of the live frame around the found hand ("Find hand", the
+default) or in the user's box, saved as JPEG files in a class-folder tree in the user data folder (``<user dir>/collected/<class>/``,
 ``core.data.samples``), which ``handsign train --data`` and the Train tab's
 fine-tuning read directly.  :class:`CollectTab` lays out the capture panel,
 the preview and the samples panel and implements the view methods of its
@@ -21,7 +21,7 @@ from core.inference.region import CENTRE
 from gui.settings import get_int
 from gui.tabs.collect.controller import BurstController
 from gui.tabs.collect.panels import CapturePanel, SamplesPanel
-from gui.widgets import FrameView, MessageBanner, big_font
+from gui.widgets import FrameView, MessageBanner, big_font, show_checked
 
 COUNTDOWN_SIDE = 200  # the countdown digit's square over the preview
 
@@ -35,6 +35,7 @@ def collected_root() -> Path:
 class CollectTab(QWidget):
     status_message = Signal(str, int)
     start_camera_requested = Signal()
+    find_hand_toggled = Signal(bool)  # the user clicked "Find hand" here
 
     def __init__(self, frames, parent=None):
         super().__init__(parent)
@@ -60,6 +61,7 @@ class CollectTab(QWidget):
         root.addLayout(centre, 1)
         root.addWidget(self.samples)
         self.controller = BurstController(self, frames, collected_root, self)
+        self.show_find_hands(self.controller.find_hands)
         self._wire()
         self.set_classes([str(i) for i in range(6)])
 
@@ -69,10 +71,19 @@ class CollectTab(QWidget):
         self.capture.capture_button.clicked.connect(lambda: self.start_burst())
         self.capture.cancel_button.clicked.connect(c.cancel_burst)
         self.capture.camera_button.clicked.connect(self.start_camera_requested)
+        self.capture.find_hand_button.toggled.connect(self._find_hand_clicked)
         self.samples.delete_requested.connect(self.delete_selected)
         self.samples.open_folder_button.clicked.connect(self._open_folder)
         self.preview.region_changed.connect(c.set_region)
         self.preview.reset_requested.connect(c.reset_region)
+
+    def set_find_hand(self, on: bool) -> None:
+        """Save the found hand's square (on) or the user's box (off)."""
+        self.controller.set_find_hands(on)
+
+    def _find_hand_clicked(self, on: bool) -> None:
+        self.set_find_hand(on)
+        self.find_hand_toggled.emit(on)
 
     # -- classes and samples ------------------------------------------------------------------
     @property
@@ -156,6 +167,18 @@ class CollectTab(QWidget):
 
     def show_region(self, norm) -> None:
         self.preview.set_region(norm)
+
+    def show_find_hands(self, on: bool) -> None:
+        show_checked(self.capture.find_hand_button, on)
+        self.preview.set_follow_hand(on)
+
+    def show_hand(self, hand) -> None:
+        """The found hand's square and landmarks on the preview; None: no hand in view."""
+        self.preview.set_hand(None if hand is None else hand.region, None if hand is None else hand.landmarks)
+
+    def is_showing(self) -> bool:
+        """True while the tab is on screen (it asks for the hand only then, or during a burst)."""
+        return self.isVisible()
 
     def show_error(self, text: str) -> None:
         self.banner.show_message(text)

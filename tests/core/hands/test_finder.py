@@ -7,11 +7,10 @@ import shutil
 import numpy as np
 import pytest
 
-from core.data.augment import foreground_mask
 from core.hands import models
 from core.hands.finder import HandFinder
 from core.hands.models import HandModelError, read_checked
-from core.images import read_image
+from tests.hand_frames import paste, room, sld_photo
 
 
 @pytest.fixture(scope="module")
@@ -21,31 +20,7 @@ def finder():
 
 @pytest.fixture
 def hand_photo(sld_dir):
-    return read_image(sorted((sld_dir / "2").glob("*.JPG"))[0])  # 100 x 100, one hand showing 2
-
-
-def _room(h=480, w=640, seed=0):
-    """A cluttered frame: blocks, stripes and noise in many colours (no hand)."""
-    rng = np.random.default_rng(seed)
-    frame = np.repeat(np.linspace(60, 200, w, dtype=np.uint8)[None, :, None], h, axis=0).repeat(3, axis=2)
-    for _ in range(25):
-        x, y = rng.integers(0, w - 40), rng.integers(0, h - 40)
-        frame[y:y + rng.integers(20, 160), x:x + rng.integers(20, 160)] = rng.integers(0, 255, 3)
-    return np.clip(frame.astype(np.int16) + rng.integers(-12, 12, frame.shape), 0, 255).astype(np.uint8)
-
-
-def _paste(frame, photo, x, y, side):
-    """The photo's hand (its wall masked out) pasted at (x, y), scaled to ``side`` pixels."""
-    import cv2
-
-    photo = cv2.resize(photo, (side, side), interpolation=cv2.INTER_LINEAR)
-    mask = cv2.resize(foreground_mask(cv2.resize(photo, (64, 64))).astype(np.float32), (side, side))[..., None]
-    out = frame.copy()
-    h, w = out.shape[:2]
-    x0, y0, x1, y1 = max(0, x), max(0, y), min(w, x + side), min(h, y + side)
-    patch, m = photo[y0 - y:y1 - y, x0 - x:x1 - x], mask[y0 - y:y1 - y, x0 - x:x1 - x]
-    out[y0:y1, x0:x1] = (m * patch + (1 - m) * out[y0:y1, x0:x1]).astype(np.uint8)
-    return out
+    return sld_photo(sld_dir, 2)  # 100 x 100, one hand showing 2
 
 
 def test_finds_the_hand_in_a_photo_and_frames_it_like_training(finder, hand_photo):
@@ -57,7 +32,7 @@ def test_finds_the_hand_in_a_photo_and_frames_it_like_training(finder, hand_phot
 
 
 def test_no_hand_in_empty_frames(finder):
-    for frame in (np.zeros((480, 640, 3), np.uint8), np.full((480, 640, 3), 200, np.uint8), _room()):
+    for frame in (np.zeros((480, 640, 3), np.uint8), np.full((480, 640, 3), 200, np.uint8), room()):
         assert finder.find_in_image(frame) is None
         finder.reset()
         assert finder.find(frame) is None
@@ -65,8 +40,8 @@ def test_no_hand_in_empty_frames(finder):
 
 def test_finds_a_hand_in_a_cluttered_room_and_tracks_it(finder, hand_photo):
     finder.reset()
-    room = _room(seed=1)
-    frames = [_paste(room, hand_photo, 200 + 8 * i, 120, 220) for i in range(6)]
+    empty = room(seed=1)
+    frames = [paste(empty, hand_photo, 200 + 8 * i, 120, 220) for i in range(6)]
     finder.track_every = 1  # the landmark model on every frame: each one is placed from the one before
     hands = [finder.find(f) for f in frames]
     assert all(h is not None for h in hands)
@@ -75,30 +50,30 @@ def test_finds_a_hand_in_a_cluttered_room_and_tracks_it(finder, hand_photo):
     centres = [h.region.x + h.region.w / 2 for h in hands]
     assert centres[-1] > centres[0] + 15
     assert all(200 <= c <= 480 for c in centres)
-    assert finder.find(room) is None  # the hand leaves: no hand, and the tracker lets go
+    assert finder.find(empty) is None  # the hand leaves: no hand, and the tracker lets go
     finder.track_every = 2
 
 
 def test_between_landmark_frames_the_last_square_is_kept_and_a_lost_hand_is_noticed(hand_photo):
     finder = HandFinder(track_every=2)
-    room = _room(seed=5)
-    frames = [_paste(room, hand_photo, 200 + 8 * i, 120, 220) for i in range(4)]
+    empty = room(seed=5)
+    frames = [paste(empty, hand_photo, 200 + 8 * i, 120, 220) for i in range(4)]
     hands = [finder.find(f) for f in frames]
     assert all(h is not None for h in hands)
     assert hands[1] is hands[0] and hands[3] is hands[2] and hands[2] is not hands[1]
-    answers = [finder.find(room) for _ in range(2)]  # the hand leaves: noticed within track_every frames
+    answers = [finder.find(empty) for _ in range(2)]  # the hand leaves: noticed within track_every frames
     assert answers[-1] is None
 
 
 def test_two_hands_the_nearer_one_wins(finder, hand_photo):
-    frame = _paste(_paste(_room(seed=2), hand_photo, 40, 200, 150), hand_photo, 360, 100, 220)
+    frame = paste(paste(room(seed=2), hand_photo, 40, 200, 150), hand_photo, 360, 100, 220)
     hand = finder.find_in_image(frame)
     assert hand is not None
     assert hand.region.x + hand.region.w / 2 > 360  # the bigger hand, on the right
 
 
 def test_a_hand_at_the_edge_gets_a_square_inside_the_frame(finder, hand_photo):
-    frame = _paste(_room(seed=3), hand_photo, 640 - 170, 100, 220)  # a quarter of it outside
+    frame = paste(room(seed=3), hand_photo, 640 - 170, 100, 220)  # a quarter of it outside
     hand = finder.find_in_image(frame)
     assert hand is not None
     r = hand.region
@@ -119,7 +94,7 @@ def test_a_damaged_hand_model_is_refused(tmp_path):
 
 
 def test_a_small_hand_in_a_big_frame_is_found_in_a_search_window(finder, hand_photo):
-    frame = _paste(_room(seed=4), hand_photo, 470, 300, 140)  # a hand a fifth of the frame's height, bottom right
+    frame = paste(room(seed=4), hand_photo, 470, 300, 140)  # a hand a fifth of the frame's height, bottom right
     hand = finder.find_in_image(frame)
     assert hand is not None
     r = hand.region
