@@ -58,7 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--seed", type=int)
     t.add_argument("--device", help="cpu or gpu:N (default: cpu)")
     t.add_argument("--size", type=int, help="model input side in pixels (default: 64, or the --init-model's)")
-    t.add_argument("--init-model", help="fine-tune from this .keras model instead of training from scratch")
+    t.add_argument("--init-model", help="fine-tune from this .keras model instead of training from scratch "
+                   "(--preset finetune: the shipped model unless given)")
     t.add_argument("--out", "-o", default="model.keras", help="where to write the model (default: model.keras)")
 
     e = sub.add_parser("evaluate", help="accuracy, loss, per-class accuracy and confusion matrix")
@@ -114,6 +115,11 @@ def cmd_train(args) -> int:
     }.items() if v is not None}
     settings = settings_for(args.preset, **overrides)
     src = resolve_data(args.data)
+    if args.preset == "finetune" and not args.init_model:  # a fine-tune starts from a trained model: the app's
+        from core.paths import shipped_model_path
+
+        args.init_model = str(shipped_model_path())
+        print(f"fine-tuning the shipped model ({args.init_model}); --init-model picks another", flush=True)
     size, classes = fine_tune_shape(args.init_model, args.size)
     ds = load_training_data(src, settings, image_size=size, classes=classes)
     print(ds.describe(), flush=True)

@@ -142,7 +142,9 @@ class FrameView(QWidget):
             s = ir.width() / self._size[0]
             p.setPen(QPen(QColor("#ffffff"), 1.5))
             p.setBrush(HAND)
-            for x, y in self._landmarks[:, :2]:
+            # Python floats: PySide6 mis-counts references of numpy scalars passed to Qt (a crash:
+            # "none_dealloc: deallocating None", seen with a camera and a training running).
+            for x, y in self._landmarks[:, :2].tolist():
                 p.drawEllipse(QPointF(ir.x() + x * s, ir.y() + y * s), 3.5, 3.5)
             p.setBrush(Qt.BrushStyle.NoBrush)
         self._paint_tag(p, ir, "hand", box.topLeft())

@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 
 from tests.conftest import write_image
-from tests.core.hands.test_finder import _room
 from tests.core.test_cli import run
+from tests.hand_frames import room as _room
 
 NULL_PREDICTION = {"hand": False, "region": None, "presence": None, "top_class": None, "confidence": None,
                    "probabilities": None}

@@ -47,3 +47,15 @@ def test_cli_finetunes_a_model_on_collected_samples(tiny_model_file, tmp_path, c
     assert card["settings"]["preset"] == "finetune" and card["settings"]["learning_rate"] == PRESETS["finetune"]["learning_rate"]
     assert card["dataset"]["test"] == 0 and card["dataset"]["train"] + card["dataset"]["val"] == 15
     assert card["class_names"] == [str(i) for i in range(6)] and card["input_size"] == [64, 64]
+
+
+def test_cli_finetune_without_an_init_model_starts_from_the_shipped_model(tmp_path, capsys):
+    from core.paths import shipped_model_path
+
+    data = _samples(tmp_path / "collected", per_class=3, classes=("1", "4"))
+    out = tmp_path / "tuned.keras"
+    rc = main(["train", "--preset", "finetune", "--data", str(data), "--epochs", "1", "--out", str(out)])
+    assert rc == 0, capsys.readouterr().err
+    card = json.loads(out.with_suffix(".json").read_text())
+    assert card["initial_model"] == str(shipped_model_path()) and card["input_size"] == [64, 64]
+    assert "fine-tuning the shipped model" in capsys.readouterr().out
