@@ -10,10 +10,10 @@ shared: compare the ratios):
 * ``track_full`` / ``track_lite``: ``read_frame(clf, frame, finder=HandFinder(...))``
   on a video-like sequence, a hand moving back and forth across a cluttered
   room: tracking (the palm detector runs only when the tracker has lost the hand;
-  the landmark model on every other frame, as in the app), then the classifier
-  on the hand's square; ``track_*_every``: the landmark model on every frame;
+  the landmark model on every other frame; ``track_lite`` is the app's), then the
+  classifier on the hand's square; ``track_*_every``: the landmark model on every frame;
 * ``no_hand_full`` / ``no_hand_lite``: the same on the empty room: the palm
-  detector on every frame, nothing to classify;
+  detector on one search window a frame, nothing to classify;
 * ``still_full``: ``read_frame(..., still=True)`` on one frame of the sequence
   (``handsign predict`` / ``evaluate``: detect, refine, classify).
 
@@ -102,13 +102,13 @@ def per_frame(clf, sequence, empty, rounds: int, per_round: int) -> dict:
     models = {"full": LANDMARK_MODEL, "lite": LANDMARK_LITE_MODEL}
     variants = {"classify": Variant(lambda f: read_frame(clf, f, region=region, bgr=True), sequence)}
     # One finder per variant: the empty room must not reset the tracking variants' hand.  The app's
-    # finder runs the landmark model on every other tracked frame (track_every=2); "_every" on each.
+    # finder runs the lite landmark model on every other tracked frame (track_every=2); "_every" on each.
     for name, model, every in (("full", LANDMARK_MODEL, 2), ("lite", LANDMARK_LITE_MODEL, 2),
                                ("full_every", LANDMARK_MODEL, 1), ("lite_every", LANDMARK_LITE_MODEL, 1)):
-        fd = HandFinder(landmark_model=model, track_every=every)
+        fd = HandFinder(landmark_model=model, video_landmark_model=model, track_every=every)
         variants[f"track_{name}"] = Variant(lambda f, fd=fd: read_frame(clf, f, finder=fd, bgr=True), sequence)
     for name, model in models.items():
-        fd = HandFinder(landmark_model=model)
+        fd = HandFinder(landmark_model=model, video_landmark_model=model)
         variants[f"no_hand_{name}"] = Variant(lambda f, fd=fd: read_frame(clf, f, finder=fd, bgr=True), [empty])
     still = HandFinder(landmark_model=LANDMARK_MODEL)
     variants["still_full"] = Variant(lambda f: read_frame(clf, f, finder=still, bgr=True, still=True), sequence[:1])

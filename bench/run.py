@@ -162,13 +162,13 @@ def hands_rows(hd: dict | None, row) -> None:
     pf, det = hd["per_frame"], hd["detection"]
     base = pf["classify"]
     row(f"hands: CPU \"{hd['cpu_model']}\", load average {hd['loadavg_1m']}", "", "", "", "")
-    for key, label in (("track_full", "hand finding (tracking, full landmarks every other frame: the app) "
+    for key, label in (("track_lite", "hand finding (tracking, lite landmarks every other frame: the app) "
                                       "+ classification"),
-                       ("track_lite", "hand finding (tracking, lite landmarks every other frame) + classification"),
+                       ("track_full", "hand finding (tracking, full landmarks every other frame) + classification"),
                        ("track_full_every", "hand finding (tracking, full landmarks every frame) + classification"),
                        ("track_lite_every", "hand finding (tracking, lite landmarks every frame) + classification"),
-                       ("no_hand_full", "no-hand frame (palm detector every frame), full landmarks"),
-                       ("no_hand_lite", "no-hand frame (palm detector every frame), lite landmarks"),
+                       ("no_hand_full", "no-hand frame (palm detector, one window a frame), full landmarks"),
+                       ("no_hand_lite", "no-hand frame (palm detector, one window a frame), lite landmarks"),
                        ("still_full", "still photo: detect + refine (full) + classification (predict, evaluate)")):
         v = pf[key]
         found = f"; hand in {v['hand_rate']:.0%}, tracked {v['tracked_rate']:.0%}" if key.startswith("track") else ""

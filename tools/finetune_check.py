@@ -84,8 +84,9 @@ def run_room(name: str, room: Path, model: Path, extra: list[str] = ()) -> dict:
     seconds = round(time.time() - t0, 1)
     if proc.returncode != 0:
         raise SystemExit(f"{name}: fine-tune failed: {proc.stderr.strip().splitlines()[-1:]}")
+    card = json.loads(tuned.with_suffix(".json").read_text())
     return {"room": name, "before": score(model, room / "rest"), "after": score(tuned, room / "rest"),
-            "end_to_end_seconds": seconds, "tune_images": sum(1 for _ in (room / "tune").rglob("*.jpg")),
+            "end_to_end_seconds": seconds, "training_seconds": round(card.get("duration_seconds", 0.0), 1), "tune_images": sum(1 for _ in (room / "tune").rglob("*.jpg")),
             "rest_images": sum(1 for _ in (room / "rest").rglob("*.jpg")), "train_args": " ".join(extra)}
 
 

@@ -16,7 +16,7 @@ import numpy as np
 
 from core.hands.crop import SquareSmoother, hand_square, square_region
 from core.hands.landmarks import PRESENCE, LandmarkModel, RotatedRect, rect_from_landmarks, rect_from_palm
-from core.hands.models import LANDMARK_MODEL, PALM_MODEL, open_interpreter
+from core.hands.models import LANDMARK_LITE_MODEL, LANDMARK_MODEL, PALM_MODEL, open_interpreter
 from core.hands.palm import INPUT as PALM_INPUT
 from core.hands.palm import PalmDetector
 from core.images import Region, to_rgb_uint8
@@ -85,11 +85,17 @@ class HandFinder:
     on video the tracked hand stays chosen while it is in view.
     """
 
-    def __init__(self, *, landmark_model: str = LANDMARK_MODEL, threads: int | None = None,
+    def __init__(self, *, landmark_model: str = LANDMARK_MODEL, video_landmark_model: str = LANDMARK_LITE_MODEL,
+                 threads: int | None = None,
                  smoothing: float = 0.5, presence: float = PRESENCE, new_hand_presence: float = NEW_HAND_PRESENCE,
                  track_every: int = TRACK_EVERY):
         self._palms = PalmDetector(open_interpreter(PALM_MODEL, threads))
         self._landmarks = LandmarkModel(open_interpreter(landmark_model, threads))
+        # On video the lite landmark model: found every hand the full one found on 1,152 photos, at half
+        # the cost per frame (bench/results/hands.md); still photos and training crops use the full one.
+        self._video_landmarks = (self._landmarks if video_landmark_model == landmark_model
+                                 else LandmarkModel(open_interpreter(video_landmark_model, threads)))
+        self._video = False  # which of the two the current call uses
         self._smoother = SquareSmoother(smoothing)
         self.presence = float(presence)  # to keep following a hand
         self.new_hand_presence = max(self.presence, float(new_hand_presence))  # to take a new one
@@ -106,13 +112,19 @@ class HandFinder:
         self._smoother.reset()
 
     def _video_windows(self, frame) -> list[tuple[int, int, int]]:
-        """While searching a video: the whole frame and one more window, a different one each frame."""
+        """While searching a video, one window a frame: the whole frame every other frame, the others in turn.
+
+        A frame without a hand then costs one palm detection, less than classifying it would.
+        """
         windows = search_windows(frame.shape[1], frame.shape[0])
         self._searches += 1
-        return [windows[0], windows[1 + self._searches % (len(windows) - 1)]] if len(windows) > 1 else windows
+        if len(windows) == 1 or self._searches % 2:
+            return windows[:1]
+        return [windows[1 + (self._searches // 2) % (len(windows) - 1)]]
 
     def _landmarks_at(self, frame, rect, bgr, new=True):
-        points, presence = self._landmarks.run(frame, rect, bgr=bgr)
+        model = self._video_landmarks if self._video else self._landmarks
+        points, presence = model.run(frame, rect, bgr=bgr)
         return (points, presence) if presence >= (self.new_hand_presence if new else self.presence) else (None, presence)
 
     def _detect_in(self, frame, bgr, window):
@@ -164,6 +176,7 @@ class HandFinder:
         if self._last is not None and self._reused < self.track_every - 1:
             self._reused += 1
             return self._last
+        self._video = True
         frame, bgr = _frame(frame, bgr)
         points, tracked = None, False
         if self._next is not None:
@@ -181,6 +194,7 @@ class HandFinder:
 
     def find_in_image(self, image: np.ndarray, *, bgr: bool = False) -> Hand | None:
         """The hand in one still image: detect (or look at the whole photo), then refine the crop once."""
+        self._video = False
         frame, bgr = _frame(image, bgr)
         points, presence = self._detect(frame, bgr)
         if points is None:
