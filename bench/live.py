@@ -13,7 +13,11 @@ instead (how the app ran it before training moved to a child process).  ``--befo
 was before issue #5 (variable weights, full-frame colour conversion) and the
 float32 training path, for the before/after table.
 
-    python -m bench.live [--seconds 8] [--before] [--training process|thread]
+``--find-hand`` plays a hand moving through a cluttered room instead and runs
+the app's hand-finding path (``core.hands.reading.read_frame`` with a
+``HandFinder``) on every frame.
+
+    python -m bench.live [--seconds 8] [--before] [--training process|thread] [--find-hand]
 """
 
 from __future__ import annotations
@@ -59,6 +63,17 @@ def make_video(folder: Path, n: int = 60) -> Path:
         f[100 + i % 40 : 380, 200:440] = rng.integers(0, 256, 3, dtype=np.uint8)
         frames.append(f)
     return write_test_video(folder / "live.avi", frames, fps=30.0)
+
+
+def make_hand_video(folder: Path) -> Path:
+    """A Sign Language Digits hand drifting through a cluttered room, all frames with the hand (tools.videos)."""
+    from bench.common import data_dir
+    from core.images import read_image
+    from tools.videos import write_hand_video
+
+    sld = data_dir().parent / "sign-language-digits"
+    photo = read_image(sorted((sld / "3").glob("*.JPG"))[0])
+    return write_hand_video(folder / "hand.avi", photo, hand_frames=60, empty_frames=0, fps=30.0)
 
 
 def training_on_thread(step, seconds: float, before: bool) -> dict:
@@ -152,6 +167,7 @@ def main(argv=None) -> None:
     p = argparse.ArgumentParser(prog="python -m bench.live")
     p.add_argument("--seconds", type=float, default=8.0)
     p.add_argument("--before", action="store_true")
+    p.add_argument("--find-hand", action="store_true", help="a video with a hand, through the hand finder")
     p.add_argument("--training", choices=("process", "thread"), default="process",
                    help="where the training runs: a child process as the app runs it (default), or a thread")
     args = p.parse_args(argv)
@@ -166,7 +182,13 @@ def main(argv=None) -> None:
     app = QGuiApplication.instance() or QGuiApplication([])  # noqa: F841 (QImage wants an app)
     to_qimage, converter = qimage_converter()
     with tempfile.TemporaryDirectory() as tmp:
-        video = make_video(Path(tmp))
+        video = make_hand_video(Path(tmp)) if args.find_hand else make_video(Path(tmp))
+        finder = None
+        if args.find_hand:
+            from core.hands.finder import HandFinder
+            from core.hands.reading import read_frame
+
+            finder = HandFinder()
         path = make_model_file(Path(tmp))
         clf = Classifier.load(path)
         if args.before:
@@ -177,7 +199,9 @@ def main(argv=None) -> None:
 
         def step():
             ok, frame = src.read()
-            if args.before:
+            if finder is not None:
+                read_frame(clf, frame, finder=finder, bgr=True)
+            elif args.before:
                 x = crop_resize(to_rgb_uint8(frame, bgr=True), clf.input_size)[None]
                 clf.probabilities(x)
             else:
@@ -186,7 +210,7 @@ def main(argv=None) -> None:
 
         for _ in range(5):
             step()
-        out = {"converter": converter, "before": args.before}
+        out = {"converter": converter, "before": args.before, "find_hand": args.find_hand}
         out["idle_1"] = measure(step, args.seconds)
 
         if args.training == "process":

@@ -31,8 +31,6 @@ import numpy as np
 from core.data.formats import block_of_ten
 from core.images import read_image
 
-CLASSES = [str(i) for i in range(6)]
-
 
 def _held_out_people(sld: Path, seed: int) -> list[Path]:
     from tools.recipes import load_sld
