@@ -39,31 +39,12 @@ from bench.infer import make_model_file
 from bench.predict import cpu_model
 
 
-def room(h: int = 480, w: int = 640, seed: int = 0) -> np.ndarray:
-    """A cluttered RGB frame with no hand: a gradient wall, coloured blocks, sensor noise."""
-    rng = np.random.default_rng(seed)
-    frame = np.repeat(np.linspace(60, 200, w, dtype=np.uint8)[None, :, None], h, axis=0).repeat(3, axis=2)
-    for _ in range(25):
-        x, y = rng.integers(0, w - 40), rng.integers(0, h - 40)
-        frame[y:y + rng.integers(20, 160), x:x + rng.integers(20, 160)] = rng.integers(0, 255, 3)
-    return np.clip(frame.astype(np.int16) + rng.integers(-12, 12, frame.shape), 0, 255).astype(np.uint8)
-
-
 def moving_hand(photo: np.ndarray, background: np.ndarray, n: int = 40, side: int = 200) -> list[np.ndarray]:
     """``2 n`` RGB frames: the photo's hand (its wall masked out) moving right and back, bobbing a little."""
-    import cv2
+    from tools.videos import paste
 
-    from core.data.augment import foreground_mask
-
-    hand = cv2.resize(photo, (side, side), interpolation=cv2.INTER_LINEAR)
-    mask = cv2.resize(foreground_mask(cv2.resize(photo, (64, 64))).astype(np.float32), (side, side))[..., None]
-    frames = []
-    for i in range(n):
-        x = int(80 + 320 * i / (n - 1))
-        y = int(140 + 40 * np.sin(i / 5))
-        f = background.copy()
-        f[y:y + side, x:x + side] = (mask * hand + (1 - mask) * f[y:y + side, x:x + side]).astype(np.uint8)
-        frames.append(f)
+    frames = [paste(background, photo, int(80 + 320 * i / (n - 1)), int(140 + 40 * np.sin(i / 5)), side)
+              for i in range(n)]
     return frames + frames[::-1]  # back and forth: the loop has no jump for the tracker
 
 
@@ -168,6 +149,8 @@ def main(argv=None) -> None:
         os.environ["HANDSIGN_CACHE"] = str(Path(tmp) / "cache")
         clf = Classifier.load(make_model_file(Path(tmp)))
         clf.warm_up()
+    from tools.videos import room
+
     background = room(seed=1)
     photo = read_image(sorted((sld / "3").glob("*.JPG"))[0])
     bgr = [np.ascontiguousarray(f[:, :, ::-1]) for f in moving_hand(photo, background)]

@@ -18,6 +18,7 @@ Everything is seeded, so a run is reproducible.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -191,21 +192,7 @@ LIGHT = AugmentConfig(rotation_deg=8.0, scale=(0.95, 1.05), shift=0.05, brightne
 # Real rooms: most backgrounds replaced, most of those by real photos (rooms, textures, people); the hand
 # from as small as the studio shift frames it to bigger than the hand finder does (a photo cropped tight
 # around the hand).  Without a scene bank it is a stronger studio.
-ROOMS = AugmentConfig(
-    rotation_deg=15.0,
-    scale=(0.6, 1.35),
-    shift=0.08,
-    brightness=0.25,
-    contrast=0.3,
-    color=0.12,
-    blur_prob=0.25,
-    background_prob=0.8,
-    hue_deg=8.0,
-    saturation=0.3,
-    gamma=0.25,
-    gray_prob=0.05,
-    noise=0.03,
-    scene_prob=0.85,
-)
+ROOMS = dataclasses.replace(STUDIO, scale=(0.6, 1.35), shift=0.08, blur_prob=0.25, background_prob=0.8, gamma=0.25,
+                            noise=0.03, scene_prob=0.85)
 
 LEVELS = {"light": LIGHT, "basic": BASIC, "studio": STUDIO, "rooms": ROOMS}

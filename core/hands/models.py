@@ -1,7 +1,7 @@
-"""The hand models shipped in ``assets/hands``: where they are, their checked hashes, an interpreter.
+"""The hand models shipped in ``assets/models/hands``: where they are, their checked hashes, an interpreter.
 
 Both files come unchanged from the official ``mediapipe==0.10.14`` wheel
-(Apache-2.0; ``assets/hands/README.md`` says how to extract them again).  A file
+(Apache-2.0; ``assets/models/hands/README.md`` says how to extract them again).  A file
 whose SHA-256 differs is refused, so a truncated or swapped download never runs.
 """
 
@@ -33,7 +33,7 @@ class HandModelError(HandSignError):
 
 
 def hand_model_path(name: str) -> Path:
-    return asset_path("hands", name)
+    return asset_path("models", "hands", name)
 
 
 def read_checked(path: Path, name: str | None = None) -> bytes:
