@@ -1,4 +1,5 @@
-"""The ``handsign`` command line: train, evaluate, predict, summary, plot, export.
+"""The ``handsign`` command line: train, evaluate, predict, summary, plot, export (and the
+commands in :mod:`core.commands`: explain, compare).
 
 Every failure exits non-zero with one line on stderr that says what was wrong
 and what to do (``handsign: error: ...``).  ``--json`` output shapes are a
@@ -89,7 +90,18 @@ def build_parser() -> argparse.ArgumentParser:
     x.add_argument("--format", "-f", required=True, choices=list(FORMATS))
     x.add_argument("--out", "-o", required=True, help="the folder to export into (created if needed)")
     x.add_argument("--data", help="dataset for the parity check and int8 calibration (default: signs in the data folder)")
+    for module in _command_modules():
+        module.add_parser(sub)
     return parser
+
+
+def _command_modules():
+    """The subcommands kept in :mod:`core.commands`, one module each."""
+    import importlib
+
+    from core.commands import MODULES
+
+    return [importlib.import_module(name) for name in MODULES]
 
 
 def _resolve_model(arg: str | None) -> Path:
@@ -341,7 +353,8 @@ def main(argv: list[str] | None = None) -> int:
 
         if args.command != "predict":  # predict imports the backend only if it needs it (open_classifier)
             import_backend_quietly()
-        return COMMANDS[args.command](args)
+        run = COMMANDS.get(args.command) or {m.NAME: m.run for m in _command_modules()}[args.command]
+        return run(args)
     except HandSignError as exc:
         print(f"handsign: error: {exc}", file=sys.stderr)
         return EXIT_ERROR

@@ -1,0 +1,15 @@
+"""``handsign compare``: not written yet."""
+
+from __future__ import annotations
+
+from core.errors import HandSignError
+
+NAME = "compare"
+
+
+def add_parser(sub) -> None:
+    sub.add_parser(NAME, help="(not available yet)")
+
+
+def run(args) -> int:
+    raise HandSignError("compare is not available yet")
