@@ -1,4 +1,4 @@
-"""The main window: four tabs, menus and shortcuts, start-up and an orderly shutdown.
+"""The main window: the tabs, menus and shortcuts, presenter mode, start-up and an orderly shutdown.
 
 Start-up shows the window first; TensorFlow is imported and the model loaded
 on the inference worker's thread afterwards (``start_background``), with the
@@ -11,7 +11,8 @@ then ends every worker thread and waits for it.
 "Find hand" (Classify ▸ Find hand, Ctrl+H, and a button on the Classify and
 Collect tabs) is one setting for the whole window, kept in ``hands/find``.  If
 the hand models cannot be loaded, the window says so once, switches it off and
-the tabs go on with the user's box.
+the tabs go on with the user's box.  Presenter mode and the text size (View menu) are
+``gui.presenter``'s; the window names its bars and asks each tab for ``presenter_controls()``.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget
 
 from gui.export_dialog import ExportController
+from gui.presenter import Presenter
 from gui.settings import get_bool, get_int, get_str, open_settings
 from gui.sources import FrameService
 from gui.tabs.base import Tab
@@ -91,6 +93,7 @@ class MainWindow(QMainWindow):
 
         self.exporter = ExportController(self)  # File > Export…
         self.exporter.status_message.connect(self.show_status)
+        self.presenter = Presenter(self, self._presenter_controls)  # F11, the text size (View menu)
         self._make_actions()
         self._wire()
         self._restore_settings()
@@ -126,8 +129,7 @@ class MainWindow(QMainWindow):
         v = self.menuBar().addMenu("&View")
         for i, name in enumerate(TABS):
             act(name, f"Ctrl+{i + 1}", lambda _=False, i=i: self.tabs.setCurrentIndex(i), v)
-        v.addSeparator()
-        act("Full screen", "F11", self.toggle_full_screen, v)
+        self._make_view_actions(act, v)
         m = self.menuBar().addMenu("&Classify")
         self.pause_action = act("Pause / resume", "Space", c.toggle_pause, m)
         act("Next image", "PgDown", c.next_image, m)
@@ -135,6 +137,38 @@ class MainWindow(QMainWindow):
         act("Centre the region", "Ctrl+R", c.reset_region, m)
         self.find_hand_action = act("Find hand", "Ctrl+H", self._find_hand_toggled, m, checkable=True)
         act("Start camera", "Ctrl+K", self.start_selected_camera, m)
+        self._make_train_actions(act, self.menuBar().addMenu("&Train"))
+
+    def _make_view_actions(self, act, v) -> None:
+        """Tab cycling, presenter mode, full screen and the text size, in the View menu."""
+        def keys(a, *sequences):
+            a.setShortcuts([QKeySequence(k) for k in sequences])
+
+        keys(act("Next tab", "", lambda: self._step_tab(1), v), "Ctrl+Tab", "Ctrl+PgDown")
+        keys(act("Previous tab", "", lambda: self._step_tab(-1), v), "Ctrl+Shift+Tab", "Ctrl+Shift+Backtab", "Ctrl+PgUp")
+        v.addSeparator()
+        self.presenter_action = act("Presenter mode", "F11", self.presenter.toggle, v)
+        self.presenter_action.setCheckable(True)
+        self.leave_presenter_action = act("Leave presenter mode", "Esc", self.presenter.leave, v)
+        self.leave_presenter_action.setEnabled(False)  # Esc belongs to dialogs and menus otherwise
+        act("Full screen", "Shift+F11", self.toggle_full_screen, v)
+        v.addSeparator()
+        keys(act("Larger text", "", lambda: self.presenter.larger(self.settings), v), "Ctrl++", "Ctrl+=")
+        act("Smaller text", "Ctrl+-", lambda: self.presenter.smaller(self.settings), v)
+        act("Reset text size", "Ctrl+0", lambda: self.presenter.set_scale(1.0, self.settings), v)
+        self.presenter.presenting_changed.connect(self.presenter_action.setChecked)
+        self.presenter.presenting_changed.connect(self.leave_presenter_action.setEnabled)
+        self.presenter.scale_changed.connect(lambda s: self.show_status(f"Text size {s:.0%}", 3000))
+
+    def _make_train_actions(self, act, m) -> None:
+        """Start, pause and stop training from anywhere (the Train tab comes to the front to show it)."""
+        t = self.train_tab
+        self.start_training_action = act("Start training", "Ctrl+Return", self._start_training, m)
+        self.start_training_action.setShortcuts([QKeySequence("Ctrl+Return"), QKeySequence("Ctrl+Enter")])
+        self.pause_training_action = act("Pause / resume training", "Ctrl+P", t.toggle_pause, m)
+        self.stop_training_action = act("Stop training", "Ctrl+.", t.stop_training, m)
+        self.stop_training_action.setShortcuts([QKeySequence("Ctrl+."), QKeySequence("Shift+Esc")])
+        self._show_training_running(False)
 
     def _on_classify(self, slot):
         """``slot`` run with the Classify tab in front (what it opens is shown there)."""
@@ -150,6 +184,7 @@ class MainWindow(QMainWindow):
         self.collect_tab.start_camera_requested.connect(self.start_selected_camera)
         for tab in (self.classify_tab, self.collect_tab):
             tab.find_hand_toggled.connect(self.set_find_hand)
+        self.train_tab.training_running.connect(self._show_training_running)
 
     # ------------------------------------------------------------------ settings
     def _restore_settings(self) -> None:
@@ -166,13 +201,15 @@ class MainWindow(QMainWindow):
         self.set_find_hand(get_bool(s, "hands/find", True))
         for tab in self.all_tabs:
             tab.restore_settings(s)
+        self.presenter.restore(s)  # the text size, applied to every widget built above
 
     def save_settings(self) -> None:
         s = self.settings
-        s.setValue("window/geometry", self.saveGeometry())
+        s.setValue("window/geometry", self.presenter.normal_geometry())  # never the presenter's full screen
         s.setValue("window/size", self.size())
         s.setValue("window/tab", self.tabs.currentIndex())
         s.setValue("hands/find", self.find_hand_wanted)
+        self.presenter.save(s)
         if self.report is not None and self.report.path:
             s.setValue("model/path", str(self.report.path))
         for tab in self.all_tabs:
@@ -322,7 +359,30 @@ class MainWindow(QMainWindow):
         self.tabs.setCurrentWidget(self.classify_tab)
 
     def toggle_full_screen(self) -> None:
+        if self.presenter.active:
+            self.presenter.leave()  # back to the window as it was before presenter mode
+            return
         self.showNormal() if self.isFullScreen() else self.showFullScreen()
+
+    def _step_tab(self, step: int) -> None:
+        self.tabs.setCurrentIndex((self.tabs.currentIndex() + step) % self.tabs.count())
+
+    def _start_training(self) -> None:
+        self.tabs.setCurrentWidget(self.train_tab)
+        self.train_tab.start_training()
+
+    def _show_training_running(self, running: bool) -> None:
+        self.start_training_action.setEnabled(not running)
+        self.pause_training_action.setEnabled(running)
+        self.stop_training_action.setEnabled(running)
+
+    def _presenter_controls(self) -> dict:
+        """What presenter mode hides until the cursor nears its edge: the window's bars and each tab's own."""
+        edges = {"top": [self.menuBar(), self.tabs.tabBar()], "bottom": [self.statusBar()]}
+        for tab in self.all_tabs:
+            for edge, widgets in getattr(tab, "presenter_controls", dict)().items():
+                edges.setdefault(edge, []).extend(widgets)
+        return edges
 
     # ------------------------------------------------------------------ shutdown
     def closeEvent(self, event):  # noqa: N802
@@ -365,6 +425,7 @@ class MainWindow(QMainWindow):
         for tab in self.all_tabs:
             tab.shutdown()
         self.exporter.shutdown()
+        self.presenter.shutdown()
         stop_thread(self.worker_thread)
         self.worker_thread = None
 

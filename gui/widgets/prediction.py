@@ -1,9 +1,13 @@
 """What the model says, drawn large: one probability bar per class and the top class in big type.
 
 "No hand" is an answer too: the label says so and the bars grey out (disabled, values cleared).
+Both follow the window's text scale (``set_text_scale``, see :mod:`gui.presenter`); in presenter
+mode the top class is sized to the screen (``set_screen_height``): its ink at least 1/8 of the screen high.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 from PySide6.QtCore import QRectF, QSize, Qt
@@ -11,6 +15,23 @@ from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from gui.widgets.painting import ACCENT, MUTED
+
+DIGIT_SHARE = 8  # in presenter mode the top class's ink is at least 1/DIGIT_SHARE of the screen high
+
+
+def pixel_size_for_ink(font: QFont, ink_px: float, text: str = "0123456789") -> int:
+    """The smallest pixel size at which every character of ``text`` in ``font`` is at least ``ink_px`` tall (ink)."""
+    f = QFont(font)
+
+    def shortest(px: int) -> float:
+        f.setPixelSize(px)
+        fm = QFontMetricsF(f)
+        return min(fm.tightBoundingRect(ch).height() for ch in text)
+
+    px = max(1, math.ceil(ink_px * 100 / max(1.0, shortest(100))))
+    while shortest(px) < ink_px:
+        px += 1
+    return px
 
 
 class ProbabilityBars(QWidget):
@@ -22,6 +43,7 @@ class ProbabilityBars(QWidget):
         self.probabilities = np.zeros(0, np.float32)
         self.top = -1
         self.unsure = False
+        self.scale = 1.0  # the window's text scale: the bars' type grows with it
         self.setMinimumHeight(160)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
@@ -44,8 +66,13 @@ class ProbabilityBars(QWidget):
         self.top, self.unsure = -1, False
         self.setEnabled(False)  # repaints, in grey
 
+    def set_text_scale(self, scale: float) -> None:
+        self.scale = float(scale)
+        self.updateGeometry()
+        self.update()
+
     def sizeHint(self):  # noqa: N802
-        return QSize(360, 44 * max(1, len(self.class_names)))
+        return QSize(360, round(44 * self.scale) * max(1, len(self.class_names)))
 
     def paintEvent(self, event):  # noqa: N802
         p = QPainter(self)
@@ -57,7 +84,7 @@ class ProbabilityBars(QWidget):
             return
         row = self.height() / n
         font = QFont(self.font())
-        font.setPixelSize(int(max(14, min(30, row * 0.55))))
+        font.setPixelSize(int(max(14 * min(1.0, self.scale), min(30 * self.scale, row * 0.55))))
         p.setFont(font)
         bold = QFont(font)
         bold.setBold(True)
@@ -85,13 +112,14 @@ class ProbabilityBars(QWidget):
 class TopClassLabel(QWidget):
     """The top class in very large type, its confidence underneath; grey "?" when unsure, grey "no hand"."""
 
-    BIG, NO_HAND = 120, 72  # pixel sizes: a digit, and the words "no hand" (which must fit the panel)
+    BIG, NO_HAND = 120, 72  # pixel sizes at text scale 1: a digit, and the words "no hand" (which must fit the panel)
 
     def __init__(self, parent=None):
         super().__init__(parent)
         self.big = QLabel("–")
         self.big.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.big.setObjectName("topClass")
+        self.big.setProperty("textScaleOwn", True)  # sized here (style sheet), not by the window's font walk
         self.small = QLabel("waiting for a picture")
         self.small.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.small.setObjectName("topConfidence")
@@ -99,7 +127,6 @@ class TopClassLabel(QWidget):
         f.setPixelSize(self.BIG)
         f.setBold(True)
         self.big.setFont(f)
-        self.big.setMinimumHeight(self.big.sizeHint().height())  # "no hand" in smaller type keeps the layout still
         f2 = QFont(self.font())
         f2.setPixelSize(26)
         self.small.setFont(f2)
@@ -107,14 +134,38 @@ class TopClassLabel(QWidget):
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.big)
         lay.addWidget(self.small)
+        self.scale = 1.0
+        self.screen_height: int | None = None  # set in presenter mode
+        self.digit_px = self.BIG
         self.state = ""
+        self._resize_type()
         self._set_state("idle")
+
+    def set_text_scale(self, scale: float) -> None:
+        self.scale = float(scale)
+        self._resize_type()
+
+    def set_screen_height(self, pixels: int | None) -> None:
+        """Presenter mode: the class's ink at least ``pixels / DIGIT_SHARE`` high; None: back to the text scale."""
+        self.screen_height = pixels
+        self._resize_type()
+
+    def _resize_type(self) -> None:
+        px = round(self.BIG * self.scale)
+        if self.screen_height:
+            px = max(px, pixel_size_for_ink(self.big.font(), self.screen_height / DIGIT_SHARE))
+        self.digit_px = px
+        f = QFont(self.big.font())
+        f.setPixelSize(px)
+        self.big.setMinimumHeight(math.ceil(QFontMetricsF(f).height()))  # "no hand" in smaller type keeps the layout still
+        state, self.state = self.state, ""
+        self._set_state(state or "idle")  # re-style at the new size
 
     def _set_state(self, state: str) -> None:
         # A style sheet change re-polishes the widget: only do it when the state changes, not per frame.
         if state != self.state:
             self.state = state
-            size = self.NO_HAND if state == "nohand" else self.BIG
+            size = round(self.NO_HAND * self.scale) if state == "nohand" else self.digit_px
             self.big.setStyleSheet(f"color: {'#1565c0' if state == 'sure' else '#8a8f98'}; font-size: {size}px;")
 
     def show_result(self, name: str, confidence: float, unsure: bool) -> None:

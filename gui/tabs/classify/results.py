@@ -67,7 +67,9 @@ class ResultPanel(QFrame):
         side.addStretch(1)
         side.addWidget(self.rates_label)
         input_row.addLayout(side, 1)
-        knobs = QGridLayout()
+        self.knobs = QWidget()  # threshold, smoothing, "save as": controls presenter mode hides
+        knobs = QGridLayout(self.knobs)
+        knobs.setContentsMargins(0, 0, 0, 0)
         knobs.addWidget(self.threshold_label, 0, 0)
         knobs.addWidget(self.threshold_slider, 0, 1)
         knobs.addWidget(self.smoothing_label, 1, 0)
@@ -78,12 +80,16 @@ class ResultPanel(QFrame):
         lay.addWidget(self.top_label)
         lay.addWidget(self.bars, 1)
         lay.addLayout(input_row)
-        lay.addLayout(knobs)
+        lay.addWidget(self.knobs)
 
     def _update_knob_labels(self, *_) -> None:
         self.threshold_label.setText(f"Unsure below {self.threshold_slider.value()} %")
         n = self.smoothing_slider.value()
         self.smoothing_label.setText("No smoothing" if n == 1 else f"Smooth over {n} frames")
+
+    def set_text_scale(self, scale: float) -> None:
+        """Wider with larger type (up to 1.6 times), so the top class and the bars' labels still fit."""
+        self.setFixedWidth(round(PANEL_WIDTH * min(1.6, max(1.0, scale))))
 
     # -- knobs --------------------------------------------------------------------------------
     def threshold_percent(self) -> int:

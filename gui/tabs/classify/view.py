@@ -150,6 +150,10 @@ class ClassifyTab(QWidget):
             s.setValue("classify/images", [str(p) for p in c.files[:MAX_SAVED_IMAGES]])
             s.setValue("classify/image_index", c.file_index)
 
+    def presenter_controls(self) -> dict:
+        """What presenter mode hides until the cursor nears that edge: the source bar, the knobs under the bars."""
+        return {"top": [self.source_bar], "bottom": [self.results.knobs]}
+
     def busy(self) -> bool:
         return False  # classifying never holds up closing: the window ends the inference worker itself
 

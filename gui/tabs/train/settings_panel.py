@@ -85,6 +85,9 @@ class SettingsPanel(QGroupBox):
         self.start_button.setObjectName("primary")
         self.pause_button = QPushButton("Pause")
         self.stop_button = QPushButton("Stop")
+        self.start_button.setToolTip("Start training (Ctrl+Enter)")
+        self.pause_button.setToolTip("Pause or resume training (Ctrl+P)")
+        self.stop_button.setToolTip("Stop after this batch, then evaluate and save (Ctrl+. or Shift+Esc)")
         self.finetune_button = QPushButton("Fine-tune on my samples")
         self.finetune_button.setToolTip("Start from the current model and train a few epochs on your collected samples")
 

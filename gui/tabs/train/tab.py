@@ -100,6 +100,14 @@ class TrainTab(QWidget):
     def stop_training(self) -> None:
         self.controller.stop_training()
 
+    def toggle_pause(self) -> None:
+        """Pause a running training, or resume a paused one (Train ▸ Pause / resume, Ctrl+P)."""
+        self.controller.toggle_pause()
+
+    def presenter_controls(self) -> dict:
+        """What presenter mode hides until the cursor nears the left edge: the settings and run buttons."""
+        return {"left": [self.panel]}
+
     def save_model_as(self, dst) -> Path | None:
         return self.controller.save_model_as(dst)
 
