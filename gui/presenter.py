@@ -6,7 +6,7 @@ Two pieces, both driven from the main window's View menu:
   the application font and style sheet sizes, every widget that set its own
   font (its size when first seen, times the scale), widgets that paint their
   own text (they offer ``set_text_scale(scale)``), and pyqtgraph plots (tick and
-  label fonts, titles, axis and curve pens, markers).  Scale 1 gives back
+  label fonts, titles, axis and curve pens, markers; colour bars' axes too).  Scale 1 gives back
   exactly what was there before.
 * :class:`Presenter` owns the user's text scale (kept in the settings as
   ``view/text_scale``) and presenter mode: full screen, the text scale times
@@ -30,7 +30,7 @@ import re
 import pyqtgraph as pg
 from PySide6.QtCore import QObject, QPoint, QRect, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QCursor, QFont
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QApplication, QLabel, QWidget
 
 from gui.settings import get_float
 
@@ -42,6 +42,8 @@ PRESENTER_BOOST = 1.5  # presenter mode's type: the user's scale times this
 EDGE_PX = 12  # how close to an edge the cursor must come to show that edge's controls
 KEEP_PX = 48  # revealed controls stay while the cursor is this close to them
 POLL_MS = 100
+HINT_MS = 4000  # how long entering presenter mode says how to get the controls and how to leave
+HINT = "Presenter mode · move the mouse to an edge for the controls · Esc or F11 leaves"
 EDGES = ("top", "left", "right", "bottom")
 _SIZE = re.compile(r"(font-size\s*:\s*)(\d+(?:\.\d+)?)(px|pt)")
 
@@ -93,9 +95,7 @@ class TextScaler:
             if hasattr(w, "set_text_scale"):
                 w.set_text_scale(scale)
             if isinstance(w, pg.GraphicsView) and w.scene() is not None:
-                for item in w.scene().items():
-                    if isinstance(item, pg.PlotItem):
-                        scale_plot(item, scale, self.app_font)
+                scale_plot_items(w, scale, self.app_font)
 
     def restore_app(self) -> None:
         """Give the application its font and style sheet back (the window that scaled them is gone)."""
@@ -113,34 +113,42 @@ class TextScaler:
         w.setFont(_scaled_font(base, scale))
 
 
-def scale_plot(item: pg.PlotItem, scale: float, app_font: QFont) -> None:
-    """A pyqtgraph plot's type and lines at ``scale``: tick and label fonts, title, axis and curve pens, markers.
+def scale_plot_items(view: pg.GraphicsView, scale: float, app_font: QFont) -> None:
+    """A pyqtgraph view's type and lines at ``scale``: every axis (plots' and colour bars'), plot titles, curves.
 
     ``app_font`` is the application's font at scale 1: what an axis without a font of its own draws with.
     """
-    base = getattr(item, "_text_scale_base", None)
-    if base is None:
-        base = item._text_scale_base = {"title": item.titleLabel.text, "axes": {}}
-    for name, entry in item.axes.items():
-        ax = entry["item"]
-        b = base["axes"].setdefault(name, {"tick": ax.style.get("tickFont"), "pen": pg.mkPen(ax.pen()),
-                                           "length": ax.style.get("tickLength", 5), "label": dict(ax.labelStyle)})
-        tick = b["tick"] if b["tick"] is not None else app_font
-        ax.setTickFont(b["tick"] if scale == 1 else _scaled_font(tick, scale))
-        pen = pg.mkPen(b["pen"])
-        pen.setWidthF(b["pen"].widthF() * scale if scale > 1 else b["pen"].widthF())
-        ax.setPen(pen)
-        ax.setStyle(tickLength=round(b["length"] * scale))
-        style = dict(b["label"])
-        if scale != 1:
-            style["font-size"] = _css_size(tick, 1.15 * scale)
-        ax.labelStyle = style
-        if ax.labelText:
-            ax._updateLabel()
-    if base["title"]:
-        item.titleLabel.setText(scale_sizes(base["title"], scale))
-    for di in item.listDataItems():
-        _scale_data_item(di, scale)
+    for item in view.scene().items():
+        if isinstance(item, pg.AxisItem):
+            scale_axis(item, scale, app_font)
+        elif isinstance(item, pg.PlotItem):
+            base = getattr(item, "_text_scale_base", None)
+            if base is None:
+                base = item._text_scale_base = {"title": item.titleLabel.text}
+            if base["title"]:
+                item.titleLabel.setText(scale_sizes(base["title"], scale))
+            for di in item.listDataItems():
+                _scale_data_item(di, scale)
+
+
+def scale_axis(ax: pg.AxisItem, scale: float, app_font: QFont) -> None:
+    """Tick font, label size, pen width and tick length of one axis at ``scale`` (scale 1: as it was)."""
+    b = getattr(ax, "_text_scale_base", None)
+    if b is None:
+        b = ax._text_scale_base = {"tick": ax.style.get("tickFont"), "pen": pg.mkPen(ax.pen()),
+                                   "length": ax.style.get("tickLength", 5), "label": dict(ax.labelStyle)}
+    tick = b["tick"] if b["tick"] is not None else app_font
+    ax.setTickFont(b["tick"] if scale == 1 else _scaled_font(tick, scale))
+    pen = pg.mkPen(b["pen"])
+    pen.setWidthF(b["pen"].widthF() * scale if scale > 1 else b["pen"].widthF())
+    ax.setPen(pen)
+    ax.setStyle(tickLength=round(b["length"] * scale))
+    style = dict(b["label"])
+    if scale != 1:
+        style["font-size"] = _css_size(tick, 1.15 * scale)
+    ax.labelStyle = style
+    if ax.labelText:
+        ax._updateLabel()
 
 
 def _css_size(font: QFont, factor: float) -> str:
@@ -184,6 +192,11 @@ class Presenter(QObject):
         self.timer = QTimer(self)
         self.timer.setInterval(POLL_MS)
         self.timer.timeout.connect(lambda: self.track(QCursor.pos()))
+        self.hint: QLabel | None = None
+        self.hint_timer = QTimer(self)
+        self.hint_timer.setSingleShot(True)
+        self.hint_timer.setInterval(HINT_MS)
+        self.hint_timer.timeout.connect(lambda: self.hint and self.hint.hide())
 
     # -- the text scale ----------------------------------------------------------------------------
     @property
@@ -239,6 +252,7 @@ class Presenter(QObject):
         self._size_to_screen(w.screen().geometry().height())
         self.apply()
         self.timer.start()
+        self._show_hint()
         log.info("presenter mode on (text scale %.2f)", self.effective_scale)
         self.presenting_changed.emit(True)
 
@@ -246,6 +260,9 @@ class Presenter(QObject):
         if not self.active:
             return
         self.timer.stop()
+        self.hint_timer.stop()
+        if self.hint is not None:
+            self.hint.hide()
         self.active = False
         for ws in self.hidden.values():
             for c in ws:
@@ -260,6 +277,22 @@ class Presenter(QObject):
         w.show()
         log.info("presenter mode off")
         self.presenting_changed.emit(False)
+
+    def _show_hint(self) -> None:
+        """Say, for a few seconds, where the controls went and how to leave (the status bar is hidden too)."""
+        if self.hint is None:
+            self.hint = QLabel(HINT, self.window)
+            self.hint.setObjectName("presenterHint")
+            self.hint.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        px = round(18 * self.effective_scale)
+        self.hint.setStyleSheet(f"background: rgba(20, 24, 30, 200); color: white; border-radius: 10px; "
+                                f"padding: {px // 2}px {px}px; font-size: {px}px;")
+        self.hint.adjustSize()
+        width = self.window.screen().geometry().width()  # full screen is the screen (the resize may still be on its way)
+        self.hint.move(max(0, (width - self.hint.width()) // 2), px * 2)
+        self.hint.show()
+        self.hint.raise_()
+        self.hint_timer.start()
 
     def normal_geometry(self):
         """What to save as the window's geometry: the one from before presenter mode while it is on."""

@@ -86,7 +86,7 @@ def main(argv=None) -> int:
     win.classify.open_paths([image])
     _wait(app, lambda: win.classify.results_shown > 0, timeout=120)
     win.presenter.enter()
-    _wait(app, lambda: win.isFullScreen())
+    _wait(app, lambda: win.isFullScreen() and win.presenter.hint.isHidden())  # the "how to leave" hint goes after 4 s
     if "classify" in shots:
         shot("presenter-classify")
     if "controls" in shots:

@@ -49,11 +49,13 @@ def test_f11_hides_the_controls_and_esc_restores_window_and_visibility(window, q
     assert win.presenter.active and win.presenter_action.isChecked() and win.leave_presenter_action.isEnabled()
     assert all(_hidden(win).values()), _hidden(win)
     assert win.presenter.effective_scale == pytest.approx(PRESENTER_BOOST)
+    assert win.presenter.hint.isVisible() and "Esc" in win.presenter.hint.text()  # how to get out, said on entry
 
     QTest.keyClick(win, Qt.Key.Key_Escape)
     wait_for(qtbot, lambda: not win.isFullScreen())
     assert not win.presenter.active and not win.presenter_action.isChecked()
     assert not win.leave_presenter_action.isEnabled()  # Esc is not the window's outside presenter mode
+    assert win.presenter.hint.isHidden()
     assert _hidden(win) == before
     assert win.geometry().size() == geometry.size()
     assert win.classify_tab.results.top_label.digit_px == TopClassLabel.BIG  # the type is back to scale 1
@@ -198,6 +200,35 @@ def test_the_text_scale_applies_everywhere_and_survives_a_restart(window, make_w
     for _ in range(30):
         QTest.keyClick(again, Qt.Key.Key_Minus, CTRL)
     assert again.presenter.user_scale == 0.7  # bounded
+
+
+def test_colour_bars_and_image_plots_scale_too(qtbot):
+    """A heatmap with a colour bar (as the gradient and activation views draw them): every axis follows the scale."""
+    import pyqtgraph as pg
+
+    from gui.presenter import TextScaler
+
+    view = pg.GraphicsLayoutWidget()
+    qtbot.addWidget(view)
+    plot = view.addPlot(title="<span style='font-size:14pt'>gradient norms</span>")
+    plot.setLabel("left", "layer")
+    image = pg.ImageItem(np.random.default_rng(0).random((8, 16)).astype(np.float32))
+    plot.addItem(image)
+    bar = pg.ColorBarItem(values=(0, 1), colorMap=pg.colormap.get("viridis"))
+    bar.setImageItem(image, insert_in=plot)
+    axes = [it for it in view.scene().items() if isinstance(it, pg.AxisItem)]
+    assert bar.axis in axes and len(axes) >= 5
+    scaler = TextScaler()
+    scaler.apply(view, 2.0)
+    try:
+        assert all(ax.style["tickFont"] is not None for ax in axes)
+        assert "font-size:28pt" in plot.titleLabel.text
+        assert plot.getAxis("left").labelStyle["font-size"]
+        scaler.apply(view, 1.0)
+        assert all(ax.style["tickFont"] is None for ax in axes) and "font-size:14pt" in plot.titleLabel.text
+        assert "font-size" not in plot.getAxis("left").labelStyle
+    finally:
+        scaler.restore_app()
 
 
 def test_scale_sizes_rewrites_only_font_sizes():
