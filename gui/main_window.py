@@ -206,7 +206,7 @@ class MainWindow(QMainWindow):
     def save_settings(self) -> None:
         s = self.settings
         s.setValue("window/geometry", self.presenter.normal_geometry())  # never the presenter's full screen
-        s.setValue("window/size", self.size())
+        s.setValue("window/size", self.presenter.normal_size())
         s.setValue("window/tab", self.tabs.currentIndex())
         s.setValue("hands/find", self.find_hand_wanted)
         self.presenter.save(s)

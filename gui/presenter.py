@@ -298,6 +298,10 @@ class Presenter(QObject):
         """What to save as the window's geometry: the one from before presenter mode while it is on."""
         return self._saved_geometry if self.active else self.window.saveGeometry()
 
+    def normal_size(self):
+        """What to save as the window's size: the one from before presenter mode while it is on."""
+        return self._saved_rect.size() if self.active else self.window.size()
+
     def _controls(self) -> dict[str, list[QWidget]]:
         found = {edge: [] for edge in EDGES}
         for edge, ws in self.controls().items():

@@ -69,6 +69,23 @@ def test_f11_hides_the_controls_and_esc_restores_window_and_visibility(window, q
     assert win.isMaximized() and _hidden(win) == before
 
 
+def test_closing_in_presenter_mode_saves_the_window_as_it_was_before(window, make_window, qtbot):
+    from tests.gui.conftest import close_window
+
+    win = window
+    QTest.keyClick(win, Qt.Key.Key_F11)
+    wait_for(qtbot, lambda: win.isFullScreen())
+    # Offscreen's 800x800 screen leaves this window at its 1200x800: give it a projector's size, as a real
+    # full screen would, so that saving the current size would be wrong.
+    win.setGeometry(0, 0, 1920, 1080)
+    assert win.presenter.active
+    close_window(qtbot, win)
+    again = make_window(background=False, size=None)  # the saved size, as at a real start
+    assert not again.isFullScreen() and not again.presenter.active
+    assert (again.width(), again.height()) == (1200, 800)
+    assert not again.menuBar().isHidden() and not again.classify_tab.source_bar.isHidden()
+
+
 def test_controls_appear_when_the_cursor_nears_their_edge(window, qtbot):
     win = window
     win.presenter.enter()
