@@ -93,7 +93,9 @@ class MainWindow(QMainWindow):
 
         self.exporter = ExportController(self)  # File > Export…
         self.exporter.status_message.connect(self.show_status)
-        self.presenter = Presenter(self, self._presenter_controls)  # F11, the text size (View menu)
+        # F11 and the text size (View menu); presenter mode hides these bars and each tab's presenter_controls()
+        self.presenter = Presenter(self, lambda: {"top": [self.menuBar(), self.tabs.tabBar()],
+                                                  "bottom": [self.statusBar()]}, tabs=lambda: self.all_tabs)
         self._make_actions()
         self._wire()
         self._restore_settings()
@@ -375,14 +377,6 @@ class MainWindow(QMainWindow):
         self.start_training_action.setEnabled(not running)
         self.pause_training_action.setEnabled(running)
         self.stop_training_action.setEnabled(running)
-
-    def _presenter_controls(self) -> dict:
-        """What presenter mode hides until the cursor nears its edge: the window's bars and each tab's own."""
-        edges = {"top": [self.menuBar(), self.tabs.tabBar()], "bottom": [self.statusBar()]}
-        for tab in self.all_tabs:
-            for edge, widgets in getattr(tab, "presenter_controls", dict)().items():
-                edges.setdefault(edge, []).extend(widgets)
-        return edges
 
     # ------------------------------------------------------------------ shutdown
     def closeEvent(self, event):  # noqa: N802

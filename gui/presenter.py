@@ -177,10 +177,11 @@ class Presenter(QObject):
     presenting_changed = Signal(bool)
     scale_changed = Signal(float)  # the user's text scale (not the presenter boost)
 
-    def __init__(self, window: QWidget, controls, parent=None):
+    def __init__(self, window: QWidget, controls, tabs=tuple, parent=None):
         super().__init__(parent or window)
         self.window = window
-        self.controls = controls  # () -> {edge: [widget, ...]}: what presenter mode hides
+        self.controls = controls  # () -> {edge: [widget, ...]}: the window's own controls that presenter mode hides
+        self.tabs = tabs  # () -> the tabs; a tab adds its controls with presenter_controls() -> {edge: [widget, ...]}
         self.scaler = TextScaler()
         self.user_scale = 1.0
         self.active = False
@@ -304,8 +305,9 @@ class Presenter(QObject):
 
     def _controls(self) -> dict[str, list[QWidget]]:
         found = {edge: [] for edge in EDGES}
-        for edge, ws in self.controls().items():
-            found[edge] += [c for c in ws if c is not None]
+        for group in [self.controls(), *(getattr(t, "presenter_controls", dict)() for t in self.tabs())]:
+            for edge, ws in group.items():
+                found[edge] += [c for c in ws if c is not None]
         return found
 
     def _size_to_screen(self, height: int | None) -> None:
