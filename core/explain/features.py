@@ -162,6 +162,7 @@ class FeatureExtractor:
             last[b.stage] = i  # the last block of each stage is the stage's output
         self.stage_outputs = sorted(last.items())
         self._forward = self._compile(frozen)
+        self._forward(np.zeros((1, *self.input_size, 3), np.float32))  # trace now: a frame's time is its own
 
     def _compile(self, frozen: bool):
         import keras
@@ -179,6 +180,11 @@ class FeatureExtractor:
             fn = tf.function(lambda x: self.model(x, training=False), input_signature=[spec], jit_compile=False)
             return lambda x: [np.asarray(t, dtype=np.float32) for t in fn(x)]
         return lambda x: [np.asarray(t, dtype=np.float32) for t in self.model(x, training=False)]
+
+    def default_block(self) -> str:
+        """Stage 3, block b when the model has it (8x8 at 64x64: parts of a hand), else the middle block."""
+        names = [b.name for b in self.blocks]
+        return "res3b" if "res3b" in names else names[len(names) // 2]
 
     def block(self, name: str) -> BlockInfo:
         """The block called ``name`` ("res3b"); a one-line :class:`FeatureError` when the model has none."""
