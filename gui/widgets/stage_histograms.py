@@ -45,7 +45,8 @@ class StagePlot(pg.PlotWidget):
         self.curve = self.plot(stepMode="center", fillLevel=0, brush=FILL, pen=pg.mkPen("#1565c0", width=2))
         self.zero_bar = pg.BarGraphItem(x=[ZERO_X], height=[0.0], width=0.6, brush=ZERO_FILL, pen=None)
         self.addItem(self.zero_bar)
-        self.setTitle(f"stage {stage}")
+        self.title_text = f"stage {stage}"
+        self.setTitle(self.title_text)
         self.setMinimumHeight(150)
 
     def show_histogram(self, hist, edges: np.ndarray) -> None:
@@ -56,7 +57,10 @@ class StagePlot(pg.PlotWidget):
         if top > self.ymax:
             self.ymax = min(1.0, top)
             self.setYRange(0, self.ymax, padding=0)
-        self.setTitle(f"stage {hist.stage} ({hist.block}) · {hist.zero_fraction:.0%} zeros")
+        title = f"stage {hist.stage} ({hist.block}) · {hist.zero_fraction:.0%} zeros"
+        if title != self.title_text:  # a new title lays the plot out again: only when it changes
+            self.title_text = title
+            self.setTitle(title)
 
 
 class StageHistograms(QWidget):
