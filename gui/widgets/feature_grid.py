@@ -89,6 +89,9 @@ class FeatureGrid(QWidget):
         p = QPainter(self)
         p.fillRect(self.rect(), QColor("#1e1f22"))
         if not self.images:
+            font = QFont(self.font())
+            font.setPixelSize(18)
+            p.setFont(font)
             p.setPen(QColor("#c8c8c8"))
             p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self.empty_text)
             return

@@ -117,3 +117,28 @@ def test_a_still_image_is_computed_once(make_window, qtbot, signs_dir, resnet_fi
     settle(qtbot, 0.5)
     assert c.requests_sent == 1 and c.results_shown == 1
     assert tab.input_view._image is not None and np.asarray(c.shown_input).shape == (64, 64, 3)
+
+
+def test_the_worker_loads_the_keras_model_for_a_tensorflow_free_classifier(qtbot, resnet_file):
+    """With the LiteRT classifier (no Keras model), the worker loads the model file itself for the maps."""
+    from core.inference.classifier import Classifier, open_classifier
+    from gui.workers.inference import InferenceWorker
+
+    Classifier.load(resnet_file)  # converts once and fills the cache the TensorFlow-free path reads
+    lite = open_classifier(resnet_file)
+    if lite.engine != "litert":
+        pytest.skip("LiteRT is not available here")
+    assert getattr(lite, "model", None) is None
+    worker = InferenceWorker()  # slots called directly, on this thread
+    worker.classifier = lite
+    answers, jobs = [], []
+    worker.features_ready.connect(answers.append)
+    worker.finished.connect(jobs.append)
+    image = np.random.default_rng(0).integers(0, 256, (64, 64, 3), dtype=np.uint8)
+    worker.compute_features(image, "res2a", 7)
+    worker.compute_features(image, "res9z", 8)
+    assert jobs == ["features", "features"]
+    first, second = answers
+    assert first.error is None and first.seq == 7 and first.view.maps.shape == (8, 32, 32)
+    assert [b.name for b in first.blocks] == ["res2a", "res2b", "res3a", "res3b", "res3c"]
+    assert "no block 'res9z'" in str(second.error)

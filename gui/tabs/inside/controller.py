@@ -23,6 +23,8 @@ from PySide6.QtCore import QObject, Signal
 from core.explain.features import HIST_EDGES
 from core.inference.rates import RateMeter
 
+WAITING = "Classify a picture (Classify tab: camera, video or image) to see inside the network"
+
 
 class InsideController(QObject):
     request_features = Signal(object, str, int)  # model-size uint8 RGB, block ("" default), seq -> compute_features
@@ -39,6 +41,7 @@ class InsideController(QObject):
         self.stale = False  # something newer (a crop, a block) than the request in flight
         self.failed = False  # this model cannot show feature maps: ask no more until another loads
         self.stopped = False  # the window is closing: answers still on their way are not shown
+        self.live = False  # the crops come from a camera or video (an update rate means something)
         self._seq = 0
         self.requests_sent = 0
         self.results_shown = 0
@@ -57,6 +60,7 @@ class InsideController(QObject):
         if result.model_input is None:
             return
         self.latest = result.model_input
+        self.live = result.kind == "frame"
         self._compute()
 
     def set_block(self, name: str) -> None:
@@ -85,7 +89,8 @@ class InsideController(QObject):
         self.failed = False
         self.blocks = []
         self.shown_input = None
-        self.view.show_waiting("Waiting for the new model's first classified picture…")
+        self.view.show_blocks([], "")  # the next answer lists the new model's blocks
+        self.view.show_waiting(WAITING)
 
     # -- requests to the worker, one at a time -----------------------------------------------
     def _compute(self) -> None:
@@ -140,4 +145,4 @@ class InsideController(QObject):
         self.fps.tick()
         self.ms_history.append(view.seconds * 1000.0)
         self.view.show_features(result.model_input, view, HIST_EDGES)
-        self.view.show_rates(self.fps.rate(), float(np.mean(self.ms_history)))
+        self.view.show_rates(self.fps.rate() if self.live else 0.0, float(np.mean(self.ms_history)))

@@ -15,7 +15,7 @@ from PySide6.QtCore import QSettings, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from gui.settings import get_str
-from gui.tabs.inside.controller import InsideController
+from gui.tabs.inside.controller import WAITING, InsideController
 from gui.widgets import MessageBanner, ModelInputView, big_font
 from gui.widgets.feature_grid import FeatureGrid
 from gui.widgets.stage_histograms import StageHistograms
@@ -54,7 +54,7 @@ class InsideTab(QWidget):
         self.rates = QLabel("")
         self.rates.setFont(big_font(self, 15))
         self.grid = FeatureGrid()
-        self.grid.empty_text = "Classify a picture (Classify tab: camera, video or image) to see inside the network"
+        self.grid.empty_text = WAITING
         self.histograms = StageHistograms()
         self.histogram_title = QLabel(HISTOGRAM_TITLE)
         self.histogram_title.setWordWrap(True)
@@ -115,7 +115,8 @@ class InsideTab(QWidget):
 
     def show_error(self, text: str) -> None:
         self.banner.show_message(f"No feature maps: {text}")
-        self.grid.clear("This model's feature maps cannot be shown (see the message above)")
+        self.grid.clear("Feature maps need a ResNet built from the notebook's residual blocks: "
+                        "open one with File ▸ Open model (Ctrl+M)")
         self.status_message.emit(f"No feature maps: {text}", 8000)
 
     def show_rates(self, fps: float, ms: float) -> None:
