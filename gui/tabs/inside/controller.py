@@ -24,6 +24,7 @@ from core.explain.features import HIST_EDGES
 from core.inference.rates import RateMeter
 
 WAITING = "Classify a picture (Classify tab: camera, video or image) to see inside the network"
+PREPARING = "Preparing the feature maps (once for each model: a few seconds)…"
 
 
 class InsideController(QObject):
@@ -100,6 +101,8 @@ class InsideController(QObject):
             self.stale = True  # the newest crop (self.latest) goes when the worker is free: never a backlog
             return
         self.busy, self.stale = True, False
+        if not self.blocks:  # the worker builds this model's extractor first (traced once: seconds)
+            self.view.show_waiting(PREPARING)
         self._seq += 1
         self.requests_sent += 1
         self.request_features.emit(self.latest, self._block_to_ask(), self._seq)
