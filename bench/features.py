@@ -11,7 +11,8 @@ Two measurements, in one process, with the shipped model (a trained ResNet-50 at
      for that frame: ``FeatureExtractor.extract`` (one float32 forward pass to all 16
      block outputs, the top 16 channels, four stage histograms) and the view's
      update (``FeatureGrid.show_maps`` + ``StageHistograms.show_histograms``, then
-     both widgets rendered with ``grab()``, offscreen).  The two run on different
+     both widgets rendered with ``grab()``, offscreen), with the extractor built as the app
+     builds it (``FeatureExtractor(model)``).  The two run on different
      threads in the app (worker and UI), so their sum is an upper bound.
 
 2. The real window (``gui.main_window.MainWindow``, offscreen) playing a 30 fps
@@ -130,6 +131,7 @@ def _pump(app, seconds: float) -> None:
 def live_window(app, seconds: float, folder: Path) -> dict:
     """The real window on a 30 fps video: rates with the Classify tab shown, then with the Inside tab shown."""
     from gui.main_window import MainWindow
+    from tools.lateness import LatenessProbe
     from tools.videos import write_test_video
 
     frames = [f[:, :, ::-1] for f in hand_frames()]
@@ -145,21 +147,27 @@ def live_window(app, seconds: float, folder: Path) -> dict:
     win.classify.open_video(video)
     _pump(app, 3.0)  # the hand finder loads, the first frames pass
     c, inside = win.classify, win.inside_tab.controller
+    probe = LatenessProbe()
     out = {}
     for tab, key in ((win.classify_tab, "classify_tab"), (win.inside_tab, "inside_tab")):
         win.tabs.setCurrentWidget(tab)
         if tab is win.inside_tab:  # its first request builds the extractor on the worker (traced once)
+            probe.start()
             t_shown = time.monotonic()
             while inside.results_shown == 0 and time.monotonic() < t_shown + 120:
                 _pump(app, 0.05)
             out["first_maps_s"] = round(time.monotonic() - t_shown, 2)
+            probe.stop()
+            out["ui_lateness_first_show"] = probe.stats()
         _pump(app, 2.0)
         c0, i0, f0, t0 = c.results_shown, inside.results_shown, c.frames_shown, time.monotonic()
+        probe.start()
         _pump(app, seconds)
+        probe.stop()
         dt = time.monotonic() - t0
         out[key] = {"classify_per_s": round((c.results_shown - c0) / dt, 1),
                     "frames_per_s": round((c.frames_shown - f0) / dt, 1),
-                    "inside_per_s": round((inside.results_shown - i0) / dt, 1)}
+                    "inside_per_s": round((inside.results_shown - i0) / dt, 1), "ui_lateness": probe.stats()}
     out["inside_ms"] = round(float(np.mean(inside.ms_history)), 1) if inside.ms_history else None
     win.close()
     end = time.monotonic() + 60
@@ -190,6 +198,12 @@ def table(res: dict) -> list[str]:
     rows.append(f"| real window: feature-map updates/s while the Inside tab is hidden | {ct['inside_per_s']} | | |")
     rows.append(f"| real window: seconds from showing the Inside tab to its first maps (the extractor is built "
                 f"and traced once per model) | {live['first_maps_s']} | | |")
+    first = live["ui_lateness_first_show"]
+    rows.append(f"| UI thread blocked (5 ms timer lateness less CPU wait), max / p99 ms: Inside tab shown / Classify "
+                f"tab shown | {it['ui_lateness'].get('blocked_max_ms')} / {it['ui_lateness'].get('blocked_p99_ms')} | "
+                f"{ct['ui_lateness'].get('blocked_max_ms')} / {ct['ui_lateness'].get('blocked_p99_ms')} | |")
+    rows.append(f"| UI thread blocked while the extractor is built (first show), max / p99 ms; ticks over 50 ms | "
+                f"{first.get('blocked_max_ms')} / {first.get('blocked_p99_ms')}; {first.get('blocked_over_50ms')} | | |")
     return rows
 
 
