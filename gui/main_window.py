@@ -32,6 +32,7 @@ from gui.sources import FrameService
 from gui.tabs.base import Tab
 from gui.tabs.classify import ClassifyTab
 from gui.tabs.collect import CollectTab
+from gui.tabs.inside import InsideTab
 from gui.tabs.model import ModelTab
 from gui.tabs.train import TrainTab
 from gui.threads import keep_ui_responsive, start_worker, stop_thread
@@ -39,7 +40,7 @@ from gui.workers.inference import InferenceWorker
 
 log = logging.getLogger(__name__)
 
-TABS = ("Classify", "Train", "Model", "Collect")
+TABS = ("Classify", "Train", "Model", "Collect", "Inside")
 
 
 class _Requests(QObject):
@@ -83,7 +84,9 @@ class MainWindow(QMainWindow):
         self.train_tab = TrainTab()
         self.model_tab = ModelTab()
         self.collect_tab = CollectTab(self.frames)
-        self.all_tabs: tuple[Tab, ...] = (self.classify_tab, self.train_tab, self.model_tab, self.collect_tab)
+        self.inside_tab = InsideTab()  # follows the Classify tab's classified crops (start_background)
+        self.all_tabs: tuple[Tab, ...] = (self.classify_tab, self.train_tab, self.model_tab, self.collect_tab,
+                                          self.inside_tab)
         for tab, name in zip(self.all_tabs, TABS, strict=True):
             self.tabs.addTab(tab, name)
             tab.status_message.connect(self.show_status)
@@ -253,6 +256,7 @@ class MainWindow(QMainWindow):
         w.result_ready.connect(self.classify.on_result)
         w.errored.connect(self._worker_error)
         w.finished.connect(self.classify.on_worker_finished)
+        self._wire_inside(w)
         self.worker_thread = start_worker(w, "inference")
         self._requests.start.emit()
         self._warn_if_user_dir_unusable()
@@ -265,6 +269,15 @@ class MainWindow(QMainWindow):
         if self.start_source:
             self.classify_tab.start_last_source()
         self.frames.list_cameras_async()
+
+    def _wire_inside(self, w: InferenceWorker) -> None:
+        """The Inside tab looks at each crop the Classify tab had classified, on the worker's thread."""
+        inside = self.inside_tab.controller
+        w.result_ready.connect(inside.on_classified)
+        w.model_loaded.connect(inside.on_model_loaded)
+        inside.request_features.connect(w.compute_features)
+        w.features_ready.connect(inside.on_features)
+        w.finished.connect(inside.on_worker_finished)
 
     def _progress(self, text: str) -> None:
         self.model_status.setText(text)

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -208,6 +208,50 @@ class InferenceWorker(QObject):
             self.result_ready.emit(result)
             self.finished.emit("file")
 
+    # -- feature maps (the Inside tab) ---------------------------------------------------------
+    features_ready = Signal(object)  # FeatureResult
+    _features: tuple | None = None  # (the classifier it is for, its FeatureExtractor or why there is none)
+
+    def _feature_extractor(self):
+        """The extractor for the model in use, built once per model on this thread (a failure is kept too,
+        so it is not retried every frame).  A TensorFlow-free classifier (LiteRT) has no Keras model:
+        it is loaded from the same file here, on first use."""
+        from core.errors import ModelFileError
+
+        if self.classifier is None:
+            raise ModelFileError("no model is loaded; open one with File ▸ Open model (Ctrl+M)")
+        if self._features is None or self._features[0] is not self.classifier:
+            try:
+                from core.explain.features import FeatureExtractor
+
+                model = getattr(self.classifier, "model", None)
+                if model is None:
+                    ensure_backend()
+                    from core.model.files import load_model
+
+                    model, _ = load_model(self.classifier.path)
+                self._features = (self.classifier, FeatureExtractor(model))
+            except Exception as exc:
+                self._features = (self.classifier, exc)
+        made = self._features[1]
+        if isinstance(made, Exception):
+            raise made
+        return made
+
+    @Slot(object, str, int)
+    def compute_features(self, model_input, block, seq):
+        """The feature maps of ``block`` ("" for the default) and every stage's histogram for a model-size image."""
+        result = FeatureResult(seq, model_input=model_input)
+        try:
+            fx = self._feature_extractor()
+            result.blocks = list(fx.blocks)
+            result.view = fx.extract(model_input, block or fx.default_block())
+        except Exception as exc:
+            result.error = exc
+        finally:
+            self.features_ready.emit(result)
+            self.finished.emit("features")
+
 
 class _OncePerFrame:
     """The worker's HandFinder, run once per video frame: Classify and Collect may both ask about the same frame,
@@ -230,3 +274,14 @@ class _OncePerFrame:
     def reset(self) -> None:
         self._last = None
         self.finder.reset()
+
+
+@dataclass
+class FeatureResult:
+    """The Inside tab's answer for one classified image: the feature maps, or why there are none."""
+
+    seq: int
+    model_input: np.ndarray | None = None  # uint8, model size: the crop the classifier saw
+    view: Any = None  # core.explain.features.FeatureView
+    blocks: list = field(default_factory=list)  # [core.explain.features.BlockInfo] of the model in use
+    error: Exception | None = None
