@@ -135,6 +135,9 @@ class MainWindow(QMainWindow):
         act("Centre the region", "Ctrl+R", c.reset_region, m)
         self.find_hand_action = act("Find hand", "Ctrl+H", self._find_hand_toggled, m, checkable=True)
         act("Start camera", "Ctrl+K", self.start_selected_camera, m)
+        self.heatmap_action = act("Show heatmap", "Ctrl+G", tab.set_heatmap, m, checkable=True)
+        self.heatmap_action.setChecked(False)  # the tab's saved setting switches it on (heatmap_shown)
+        tab.heatmap_shown.connect(self.heatmap_action.setChecked)
 
     def _on_classify(self, slot):
         """``slot`` run with the Classify tab in front (what it opens is shown there)."""
@@ -203,6 +206,9 @@ class MainWindow(QMainWindow):
         self.classify.request_file.connect(w.classify_file)
         self.classify.request_model.connect(w.load_model)
         self.classify.request_hands_reset.connect(w.reset_hands)
+        self.classify_tab.heatmap.request.connect(w.set_heatmap)
+        self.train_tab.results.explain_requested.connect(w.explain_image)
+        w.explained.connect(self.train_tab.results.show_explanation)
         self.collect_tab.controller.request_hand.connect(w.find_hand)
         w.hand_ready.connect(self.collect_tab.controller.on_hand)
         w.hands_failed.connect(self._hands_failed)

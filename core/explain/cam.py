@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from core.errors import HandSignError
+from core.inference.prediction import FrameClassifier
 
 log = logging.getLogger(__name__)
 
@@ -161,12 +162,39 @@ def _folded_values(model) -> dict[int, np.ndarray]:
     return values
 
 
+def _constant_call(part, folded):
+    """``x -> part(x)`` with ``part``'s weights as graph constants (for use inside a tf.function)."""
+    import tensorflow as tf
+
+    trainable = [folded[id(v)] for v in part.trainable_variables]
+    non_trainable = [folded[id(v)] for v in part.non_trainable_variables]
+
+    def call(x):  # tf.constant inside the trace: Const nodes, which oneDNN reorders once
+        return part.stateless_call([tf.constant(a) for a in trainable], [tf.constant(a) for a in non_trainable], x,
+                                   training=False)[0]
+
+    return call
+
+
+def _cam(acts, grads, layercam: bool):
+    """Grad-CAM ``relu(sum_c mean_ij(g_c) A_c)`` or LayerCAM ``relu(sum_c relu(g_c) A_c)``, over its maximum."""
+    import tensorflow as tf
+
+    if layercam:
+        cam = tf.reduce_sum(tf.nn.relu(grads) * acts, axis=-1)[0]
+    else:
+        cam = tf.reduce_sum(tf.reduce_mean(grads, axis=(1, 2), keepdims=True) * acts, axis=-1)[0]
+    cam = tf.nn.relu(cam)
+    return tf.math.divide_no_nan(cam, tf.reduce_max(cam))
+
+
 class HeatmapEngine:
     """Class-activation maps at one block output of one model; build once, call per frame (one thread)."""
 
-    def __init__(self, model, layer: str | None = None, *, method: str = "gradcam"):
+    def __init__(self, model, layer: str | None = None, *, method: str = "gradcam", gradient: str = "manual"):
+        """``gradient``: "manual" (:mod:`core.explain.backward`, where it knows every layer after the block)
+        or "auto" (TensorFlow's GradientTape; slower on the CPU, kept as the reference and fallback)."""
         import keras
-        import tensorflow as tf
 
         if keras.backend.backend() != "tensorflow":
             raise HandSignError("heatmaps need the TensorFlow backend (KERAS_BACKEND=tensorflow)")
@@ -177,47 +205,50 @@ class HeatmapEngine:
         dense = _head_dense(model)
         self.classes = int(dense.units)
         self.input_size = (int(model.input_shape[1]), int(model.input_shape[2]))
-        block = model.get_layer(self.layer.layer_name).output
-        # Two pieces: x -> A (no gradient needed) and A -> pooled features (back-propagated).  (One model with
-        # both outputs gave no gradient for A inside tf.function under stateless_call.)
-        front, back = keras.Model(model.inputs, block), keras.Model(block, dense.input)
+        self.gradient = gradient
+        self._run = self._trace(model, dense)
+
+    def _trace(self, model, dense):
+        """The per-frame ``tf.function``: image and class (-1: top) -> (map, class, logits)."""
+        import keras
+        import tensorflow as tf
+
+        from core.explain.backward import run_backward, run_forward, tail_program
+
         folded = _folded_values(model)  # BatchNorm folded, weights as constants: about 2x faster on the CPU
-
-        def weights(part):
-            return ([folded[id(v)] for v in part.trainable_variables], [folded[id(v)] for v in part.non_trainable_variables])
-
-        front_w, back_w = weights(front), weights(back)
-
-        def call(part, w, x):  # tf.constant inside the trace: Const nodes, which oneDNN reorders once
-            return part.stateless_call([tf.constant(a) for a in w[0]], [tf.constant(a) for a in w[1]], x,
-                                       training=False)[0]
+        block = model.get_layer(self.layer.layer_name).output
+        pooled_tensor = dense._inbound_nodes[0].input_tensors[0]
+        steps = tail_program(model, self.layer.layer_name, pooled_tensor, folded) if self.gradient == "manual" else None
+        self.gradient = "manual" if steps else "auto"
+        # Two pieces: x -> A (no gradient needed) and A -> pooled features.  (One model with both outputs
+        # gave no gradient for A inside tf.function under stateless_call.)
+        front = _constant_call(keras.Model(model.inputs, block), folded)
+        back = None if steps else _constant_call(keras.Model(block, dense.input), folded)
         kernel = tf.constant(np.asarray(dense.kernel), tf.float32)
         bias = tf.constant(np.asarray(dense.bias) if dense.use_bias else np.zeros(self.classes), tf.float32)
         h, w = self.input_size
         spec = [tf.TensorSpec((1, h, w, 3), tf.float32), tf.TensorSpec((), tf.int32)]
-        layercam = method == "layercam"
+
+        def logits_and_class(pooled, wanted):
+            logits = tf.matmul(tf.reshape(pooled, (1, -1)), kernel) + bias
+            return logits, tf.where(wanted < 0, tf.cast(tf.argmax(logits[0]), tf.int32), wanted)
 
         @tf.function(input_signature=spec, jit_compile=False)
         def run(x, wanted):
-            acts = call(front, front_w, x)
-            with tf.GradientTape() as tape:
-                tape.watch(acts)
-                pooled = call(back, back_w, acts)
-                logits = tf.matmul(tf.cast(tf.reshape(pooled, (1, -1)), tf.float32), kernel) + bias
-                k = tf.where(wanted < 0, tf.cast(tf.argmax(logits[0]), tf.int32), wanted)
-                target = tf.gather(logits[0], k)
-            acts = tf.cast(acts, tf.float32)
-            grads = tf.cast(tape.gradient(target, acts), tf.float32)
-            if layercam:
-                cam = tf.reduce_sum(tf.nn.relu(grads) * acts, axis=-1)[0]
+            acts = front(x)
+            if steps:
+                vals = run_forward(steps, acts)
+                logits, k = logits_and_class(vals[steps[-1].out], wanted)
+                grads = run_backward(steps, vals, tf.reshape(tf.gather(kernel, k, axis=1), (1, -1)))
             else:
-                weights = tf.reduce_mean(grads, axis=(1, 2), keepdims=True)
-                cam = tf.reduce_sum(weights * acts, axis=-1)[0]
-            cam = tf.nn.relu(cam)
-            cam = tf.math.divide_no_nan(cam, tf.reduce_max(cam))
-            return cam, k, logits[0]
+                with tf.GradientTape() as tape:
+                    tape.watch(acts)
+                    logits, k = logits_and_class(back(acts), wanted)
+                    target = tf.gather(logits[0], k)
+                grads = tape.gradient(target, acts)
+            return _cam(acts, grads, self.method == "layercam"), k, logits[0]
 
-        self._run = run
+        return run
 
     @property
     def label(self) -> str:
@@ -269,3 +300,20 @@ def overlay(image_rgb: np.ndarray, heatmap: np.ndarray, *, alpha: float = 0.45) 
     img = image_rgb if image_rgb.ndim == 3 else np.repeat(image_rgb[:, :, None], 3, axis=2)
     colour = colorize(heatmap, img.shape[:2])
     return cv2.addWeighted(np.ascontiguousarray(img[:, :, :3]), 1.0 - alpha, colour, alpha, 0.0)
+
+
+class ExplainingClassifier(FrameClassifier):
+    """A classifier whose per-frame probabilities come from the heatmap engine's own forward pass (the same
+    folded model, to ~1e-5), so a frame with the heatmap on costs one pass, not a classification plus a map.
+    The frame's map is kept in :attr:`last`; batches of more than one image go to ``classifier``."""
+
+    def __init__(self, classifier: FrameClassifier, engine: HeatmapEngine, class_index: int | None = None):
+        self.classifier, self.engine, self.class_index = classifier, engine, class_index
+        self.info = classifier.info
+        self.last: Heatmap | None = None
+
+    def probabilities(self, batch_uint8: np.ndarray) -> np.ndarray:
+        if len(batch_uint8) != 1:
+            return self.classifier.probabilities(batch_uint8)
+        self.last = self.engine.compute(batch_uint8[0], self.class_index)
+        return self.last.probabilities[None]

@@ -151,7 +151,7 @@ def test_faithfulness_drops_are_computed_with_a_fixed_seed(tiny):
     a, b = random_masks((64, 64)), random_masks((64, 64))
     assert all((x == y).all() for x, y in zip(a, b, strict=True)) and len(a) == 3
     engine = HeatmapEngine(tiny, "stage4")
-    clf = Classifier(tiny, None)
+    clf = Classifier(tiny, None)  # probabilities() needs no ModelInfo
     img = picture(4)
     cam = engine.compute(img)
     s1 = faithfulness(clf.probabilities, img, cam.map, cam.class_index)
@@ -177,3 +177,31 @@ def test_deletion_beats_random_on_signs_test_with_the_shipped_model(signs_dir):
         result = mean_drops(HeatmapEngine(clf.model, layer), clf.probabilities, test.x[pick])
         assert result["n"] == 24
         assert result["deletion_drop"] > result["random_drop"], (layer, result)
+
+
+@pytest.mark.parametrize("layer", ["stage3", "stage4", "res3a"])
+def test_hand_written_gradient_matches_tensorflows(tiny, layer):
+    """core.explain.backward replays the layers after the block; its maps equal the GradientTape ones."""
+    from core.explain.cam import HeatmapEngine
+
+    manual, auto = HeatmapEngine(tiny, layer), HeatmapEngine(tiny, layer, gradient="auto")
+    assert manual.gradient == "manual" and auto.gradient == "auto"
+    for seed, k in ((5, None), (6, 2), (7, 4)):
+        img = picture(seed)
+        a, b = manual.compute(img, k), auto.compute(img, k)
+        assert a.class_index == b.class_index
+        np.testing.assert_allclose(a.logits, b.logits, atol=1e-4)
+        np.testing.assert_allclose(a.map, b.map, atol=1e-4)
+
+
+def test_explaining_classifier_gives_the_maps_and_the_probabilities_in_one_pass(tiny):
+    from core.explain.cam import ExplainingClassifier, HeatmapEngine
+    from core.inference.classifier import Classifier
+    from core.model.files import ModelInfo
+
+    clf = Classifier(tiny, ModelInfo([str(i) for i in range(6)], (64, 64)))
+    explaining = ExplainingClassifier(clf, HeatmapEngine(tiny, "stage4"), class_index=1)
+    frame = np.random.default_rng(8).integers(0, 256, (120, 160, 3), dtype=np.uint8)
+    pred, model_input = explaining.classify_frame_and_input(frame)
+    assert explaining.last is not None and explaining.last.class_index == 1 and model_input.shape == (64, 64, 3)
+    np.testing.assert_allclose(pred.probabilities, clf.classify_frame(frame).probabilities, atol=1e-4)
