@@ -5,7 +5,9 @@ Per frame, what the Classify tab's inference worker does
 the per-frame engine (TensorFlow Lite's XNNPACK for the shipped model); with the
 heatmap on, ``core.explain.cam.ExplainingClassifier``, whose one pass (folded
 TensorFlow graph + the hand-written tail gradient, ``core.explain.backward``)
-gives both the probabilities and the map (engines built before timing).  The frames are SIGNS test images pasted into
+gives both the probabilities and the map, on TensorFlow Lite's XNNPACK
+(``core.explain.lite_cam``, as the app runs it), and, for comparison, the
+same pass as a TensorFlow function (engines built and converted before timing).  The frames are SIGNS test images pasted into
 320x240 frames (classified in the centre square; ``--find-hand`` runs the hand
 finder as well).  The variants alternate frame by frame (A B A B ...), so a
 noisy shared machine slows both alike; the table gives p50 / p90 per-frame
@@ -28,7 +30,8 @@ import numpy as np
 
 from bench.common import RESULTS, data_dir, machine, median, percentile
 
-VARIANTS = ("classify", "classify + heatmap stage 4", "classify + heatmap stage 3")
+VARIANTS = ("classify", "classify + heatmap stage 4", "classify + heatmap stage 3",
+            "classify + heatmap stage 4, TensorFlow pass")
 
 
 def frames_from_signs(n: int) -> list[np.ndarray]:
@@ -68,7 +71,11 @@ def measure(n_frames: int, find_hand: bool) -> dict:
     clf = Classifier.load(shipped_model_path())
     clf.warm_up()
     engines = {"classify + heatmap stage 4": HeatmapEngine(clf.model, "stage4"),
-               "classify + heatmap stage 3": HeatmapEngine(clf.model, "stage3")}
+               "classify + heatmap stage 3": HeatmapEngine(clf.model, "stage3"),
+               "classify + heatmap stage 4, TensorFlow pass": HeatmapEngine(clf.model, "stage4")}
+    for variant, engine in engines.items():
+        if "TensorFlow" not in variant:  # what the app's worker does: the pass on XNNPACK, cached per model file
+            assert engine.use_lite(shipped_model_path()), "the TensorFlow Lite heatmap pass did not convert"
     # What the inference worker runs with the heatmap on: one pass gives the probabilities and the map.
     readers = {"classify": clf, **{v: ExplainingClassifier(clf, e) for v, e in engines.items()}}
     finder = None

@@ -207,6 +207,16 @@ class HeatmapEngine:
         self.input_size = (int(model.input_shape[1]), int(model.input_shape[2]))
         self.gradient = gradient
         self._run = self._trace(model, dense)
+        self._lite = None  # core.explain.lite_cam.LiteHeatmap once use_lite() succeeded
+
+    def use_lite(self, model_path=None) -> bool:
+        """Run the pass on TensorFlow Lite (converted once, cached under ``model_path``'s hash when given);
+        False (TensorFlow stays) where it cannot.  Costs 10-30 s the first time for a model file."""
+        from core.explain.lite_cam import cache_file_for, lite_heatmap
+
+        cache = None if model_path is None else cache_file_for(model_path, self.layer.layer_name, self.method)
+        self._lite = lite_heatmap(self._run, self.input_size, cache)
+        return self._lite is not None
 
     def _trace(self, model, dense):
         """The per-frame ``tf.function``: image and class (-1: top) -> (map, class, logits)."""
@@ -270,10 +280,13 @@ class HeatmapEngine:
         if image_uint8.shape[:2] != self.input_size:
             raise HandSignError(f"the heatmap needs a {self.input_size[1]}x{self.input_size[0]} model input, "
                                 f"got {image_uint8.shape[1]}x{image_uint8.shape[0]}")
-        cam, k, logits = self._run(scale(image_uint8[None]), np.int32(wanted))
-        logits = logits.numpy().astype(np.float32)
+        if self._lite is not None:
+            cam, k, logits = self._lite(scale(image_uint8[None]), wanted)
+        else:
+            cam, k, logits = (t.numpy() for t in self._run(scale(image_uint8[None]), np.int32(wanted)))
+        logits = np.asarray(logits, np.float32)
         e = np.exp(logits - logits.max())
-        cam = np.nan_to_num(cam.numpy().astype(np.float32), nan=0.0, posinf=0.0, neginf=0.0)
+        cam = np.nan_to_num(np.asarray(cam, np.float32), nan=0.0, posinf=0.0, neginf=0.0)
         return Heatmap(np.clip(cam, 0.0, 1.0), int(k), (e / e.sum()).astype(np.float32), logits, self.layer)
 
 

@@ -208,6 +208,7 @@ class InferenceWorker(QObject):
 
             self.progress.emit("Loading the heatmap…")
             engine = HeatmapEngine(self.classifier.model, layer)
+            engine.use_lite(self.classifier.path)  # XNNPACK: converted once per model file and layer, then cached
             h, w = engine.input_size
             engine.compute(np.zeros((h, w, 3), np.uint8))  # traces the function now, not on the first frame
             self._cam_engines[layer] = engine

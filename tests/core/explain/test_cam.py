@@ -205,3 +205,27 @@ def test_explaining_classifier_gives_the_maps_and_the_probabilities_in_one_pass(
     pred, model_input = explaining.classify_frame_and_input(frame)
     assert explaining.last is not None and explaining.last.class_index == 1 and model_input.shape == (64, 64, 3)
     np.testing.assert_allclose(pred.probabilities, clf.classify_frame(frame).probabilities, atol=1e-4)
+
+
+def test_lite_pass_agrees_and_is_cached(tiny, tmp_path):
+    """The engine's pass converted for TensorFlow Lite gives the TensorFlow maps; the conversion is cached and reused."""
+    from core.explain.cam import HeatmapEngine
+    from core.explain.lite_cam import cache_file_for
+    from core.model.files import ModelInfo, save_model
+
+    path = tmp_path / "tiny_resnet.keras"
+    save_model(tiny, path, ModelInfo([str(i) for i in range(6)], (64, 64), architecture="tiny_resnet"))
+    reference, lite = HeatmapEngine(tiny, "stage3"), HeatmapEngine(tiny, "stage3")
+    assert lite.use_lite(path)
+    cached = cache_file_for(path, lite.layer.layer_name, "gradcam")
+    assert cached.is_file()
+    again = HeatmapEngine(tiny, "stage3")
+    stamp = cached.stat().st_mtime_ns
+    assert again.use_lite(path) and cached.stat().st_mtime_ns == stamp  # read from the cache, not converted again
+    for seed, k in ((9, None), (10, 3)):
+        img = picture(seed)
+        want = reference.compute(img, k)
+        for got in (lite.compute(img, k), again.compute(img, k)):
+            assert got.class_index == want.class_index
+            np.testing.assert_allclose(got.map, want.map, atol=1e-3)
+            np.testing.assert_allclose(got.probabilities, want.probabilities, atol=1e-4)
