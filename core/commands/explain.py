@@ -96,7 +96,7 @@ def explain_one(name: str, image, clf, engine, finder, wanted: int | None, folde
     reading = read_frame(clf, image, finder=finder, still=True)
     if reading.no_hand:
         return {"file": name, "class": None, "class_name": None, "layer": engine.label, "heatmap": None,
-                "deletion_drop": None, "random_drop": None, "probability": None, "png": None, "hand": False}
+                "deletion_drop": None, "random_drop": None, "probability": None, "png": None}
     cam = engine.compute(reading.model_input, wanted)
     score = faithfulness(clf.probabilities, reading.model_input, cam.map, cam.class_index)
     png = folder / f"{Path(name).stem}_heatmap.png"
