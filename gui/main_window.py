@@ -21,11 +21,11 @@ import logging
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QObject, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtCore import QByteArray, QObject, QSize, QTimer, Signal
 from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget
 
 from gui.export_dialog import ExportController
+from gui.menus import make_menus
 from gui.presenter import Presenter
 from gui.settings import get_bool, get_int, get_str, open_settings
 from gui.sources import FrameService
@@ -99,82 +99,11 @@ class MainWindow(QMainWindow):
         # F11 and the text size (View menu); presenter mode hides these bars and each tab's presenter_controls()
         self.presenter = Presenter(self, lambda: {"top": [self.menuBar(), self.tabs.tabBar()],
                                                   "bottom": [self.statusBar()]}, tabs=lambda: self.all_tabs)
-        self._make_actions()
+        make_menus(self)
         self._wire()
         self._restore_settings()
 
     # ------------------------------------------------------------------ construction
-    def _make_actions(self) -> None:
-        def act(text, shortcut, slot, menu, checkable=False):
-            a = QAction(text, self)
-            if shortcut:
-                a.setShortcut(QKeySequence(shortcut))
-                a.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-            if checkable:
-                a.setCheckable(True)
-                a.setChecked(True)
-                a.toggled.connect(slot)
-            else:
-                a.triggered.connect(slot)
-            menu.addAction(a)
-            self.addAction(a)
-            return a
-
-        tab, c = self.classify_tab, self.classify
-        m = self.menuBar().addMenu("&File")
-        act("Open images…", "Ctrl+O", self._on_classify(tab.ask_open_images), m)
-        act("Open folder of images…", "Ctrl+Shift+O", self._on_classify(tab.ask_open_folder), m)
-        act("Open video…", "Ctrl+Shift+V", self._on_classify(tab.ask_open_video), m)
-        act("Open model…", "Ctrl+M", tab.ask_open_model, m)
-        act("Export…", "Ctrl+E", lambda: self.exporter.ask_and_export(self.report and self.report.path), m)
-        m.addSeparator()
-        act("Save snapshot", "Ctrl+S", lambda: c.snapshot(), m)
-        m.addSeparator()
-        act("Quit", "Ctrl+Q", self.close, m)
-        v = self.menuBar().addMenu("&View")
-        for i, name in enumerate(TABS):
-            act(name, f"Ctrl+{i + 1}", lambda _=False, i=i: self.tabs.setCurrentIndex(i), v)
-        self._make_view_actions(act, v)
-        m = self.menuBar().addMenu("&Classify")
-        self.pause_action = act("Pause / resume", "Space", c.toggle_pause, m)
-        act("Next image", "PgDown", c.next_image, m)
-        act("Previous image", "PgUp", c.previous_image, m)
-        act("Centre the region", "Ctrl+R", c.reset_region, m)
-        self.find_hand_action = act("Find hand", "Ctrl+H", self._find_hand_toggled, m, checkable=True)
-        act("Start camera", "Ctrl+K", self.start_selected_camera, m)
-        self._make_train_actions(act, self.menuBar().addMenu("&Train"))
-
-    def _make_view_actions(self, act, v) -> None:
-        """Tab cycling, presenter mode, full screen and the text size, in the View menu."""
-        def keys(a, *sequences):
-            a.setShortcuts([QKeySequence(k) for k in sequences])
-
-        keys(act("Next tab", "", lambda: self._step_tab(1), v), "Ctrl+Tab", "Ctrl+PgDown")
-        keys(act("Previous tab", "", lambda: self._step_tab(-1), v), "Ctrl+Shift+Tab", "Ctrl+Shift+Backtab", "Ctrl+PgUp")
-        v.addSeparator()
-        self.presenter_action = act("Presenter mode", "F11", self.presenter.toggle, v)
-        self.presenter_action.setCheckable(True)
-        self.leave_presenter_action = act("Leave presenter mode", "Esc", self.presenter.leave, v)
-        self.leave_presenter_action.setEnabled(False)  # Esc belongs to dialogs and menus otherwise
-        act("Full screen", "Shift+F11", self.toggle_full_screen, v)
-        v.addSeparator()
-        keys(act("Larger text", "", lambda: self.presenter.larger(self.settings), v), "Ctrl++", "Ctrl+=")
-        act("Smaller text", "Ctrl+-", lambda: self.presenter.smaller(self.settings), v)
-        act("Reset text size", "Ctrl+0", lambda: self.presenter.set_scale(1.0, self.settings), v)
-        self.presenter.presenting_changed.connect(self.presenter_action.setChecked)
-        self.presenter.presenting_changed.connect(self.leave_presenter_action.setEnabled)
-        self.presenter.scale_changed.connect(lambda s: self.show_status(f"Text size {s:.0%}", 3000))
-
-    def _make_train_actions(self, act, m) -> None:
-        """Start, pause and stop training from anywhere (the Train tab comes to the front to show it)."""
-        t = self.train_tab
-        self.start_training_action = act("Start training", "Ctrl+Return", self._start_training, m)
-        self.start_training_action.setShortcuts([QKeySequence("Ctrl+Return"), QKeySequence("Ctrl+Enter")])
-        self.pause_training_action = act("Pause / resume training", "Ctrl+P", t.toggle_pause, m)
-        self.stop_training_action = act("Stop training", "Ctrl+.", t.stop_training, m)
-        self.stop_training_action.setShortcuts([QKeySequence("Ctrl+."), QKeySequence("Shift+Esc")])
-        self._show_training_running(False)
-
     def _on_classify(self, slot):
         """``slot`` run with the Classify tab in front (what it opens is shown there)."""
         def run(*_):
@@ -245,6 +174,9 @@ class MainWindow(QMainWindow):
         self.classify.request_file.connect(w.classify_file)
         self.classify.request_model.connect(w.load_model)
         self.classify.request_hands_reset.connect(w.reset_hands)
+        self.classify_tab.heatmap.request.connect(w.set_heatmap)
+        self.train_tab.results.explain_requested.connect(w.explain_image)
+        w.explained.connect(self.train_tab.results.show_explanation)
         self.collect_tab.controller.request_hand.connect(w.find_hand)
         w.hand_ready.connect(self.collect_tab.controller.on_hand)
         w.hands_failed.connect(self._hands_failed)

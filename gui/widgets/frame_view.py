@@ -46,6 +46,7 @@ class FrameView(QWidget):
         self.hand_state = "waiting"  # while following: "waiting" (no answer yet), "found" or "none"
         self._hand_region = None  # core.images.Region in frame pixels
         self._landmarks: np.ndarray | None = None  # (21, 2+) frame pixels
+        self._heat: QImage | None = None  # the class-activation map over the box (gui.widgets.heatmap)
         self.setMouseTracking(True)
 
     # -- data ---------------------------------------------------------------------
@@ -71,6 +72,13 @@ class FrameView(QWidget):
         self._hand_region = region
         self._landmarks = None if landmarks is None else np.asarray(landmarks, np.float32)
         self.hand_state = "none" if region is None else "found"
+        self.update()
+
+    def set_heatmap(self, heatmap: np.ndarray | None) -> None:
+        """A map (float32 in [0, 1]) to blend over the box the model sees; None: none."""
+        from gui.widgets.heatmap import heatmap_image
+
+        self._heat = None if heatmap is None else heatmap_image(heatmap)
         self.update()
 
     def hand_region(self):
@@ -125,6 +133,10 @@ class FrameView(QWidget):
         p.fillRect(QRectF(ir.left(), box.bottom(), ir.width(), ir.bottom() - box.bottom()), outside)
         p.fillRect(QRectF(ir.left(), box.top(), box.left() - ir.left(), box.height()), outside)
         p.fillRect(QRectF(box.right(), box.top(), ir.right() - box.right(), box.height()), outside)
+        if self._heat is not None:
+            from gui.widgets.heatmap import paint_heatmap
+
+            paint_heatmap(p, box, self._heat)
         p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         if self.follow_hand:
             self._paint_hand(p, ir, box)
@@ -248,9 +260,19 @@ class ModelInputView(QWidget):
         super().__init__(parent)
         self.setFixedSize(side, side)
         self._image: QImage | None = None
+        self._heat: QImage | None = None
 
     def set_image(self, image: np.ndarray | None) -> None:
         self._image = None if image is None else to_qimage(image)
+        if image is None:
+            self._heat = None
+        self.update()
+
+    def set_heatmap(self, heatmap: np.ndarray | None) -> None:
+        """A map (float32 in [0, 1]) blended over the input; None: none."""
+        from gui.widgets.heatmap import heatmap_image
+
+        self._heat = None if heatmap is None else heatmap_image(heatmap)
         self.update()
 
     def paintEvent(self, event):  # noqa: N802
@@ -259,5 +281,9 @@ class ModelInputView(QWidget):
         if self._image is not None:
             p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
             p.drawImage(QRectF(self.rect()), self._image)
+            if self._heat is not None:
+                from gui.widgets.heatmap import paint_heatmap
+
+                paint_heatmap(p, QRectF(self.rect()), self._heat)
         p.setPen(QPen(QColor("#555"), 1))
         p.drawRect(self.rect().adjusted(0, 0, -1, -1))

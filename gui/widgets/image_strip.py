@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QRectF, QSize, Qt
+from PySide6.QtCore import QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
@@ -10,7 +10,11 @@ from gui.widgets.painting import MUTED, to_qimage
 
 
 class ImageStrip(QWidget):
-    """A wrapping grid of small images, each with a caption coloured right (green) or wrong (red)."""
+    """A wrapping grid of small images, each with a caption coloured right (green) or wrong (red).
+
+    A click on an image is announced with its index (``clicked``)."""
+
+    clicked = Signal(int)
 
     def __init__(self, cell: int = 72, parent=None):
         super().__init__(parent)
@@ -28,6 +32,18 @@ class ImageStrip(QWidget):
     def set_captions(self, captions, colors) -> None:
         self.items = [(im, c, col) for (im, _, _), c, col in zip(self.items, captions, colors, strict=True)]
         self.update()
+
+    def index_at(self, x: float, y: float) -> int:
+        """The index of the image under widget point (x, y), or -1."""
+        c, r = int((x - 4) // (self.cell + 8)), int((y - 4) // (self.cell + 30))
+        i = r * self._cols() + c
+        inside = 0 <= c < self._cols() and (x - 4) % (self.cell + 8) < self.cell and (y - 4) % (self.cell + 30) < self.cell
+        return i if inside and 0 <= i < len(self.items) else -1
+
+    def mousePressEvent(self, event):  # noqa: N802
+        i = self.index_at(event.position().x(), event.position().y())
+        if i >= 0 and event.button() == Qt.MouseButton.LeftButton:
+            self.clicked.emit(i)
 
     def _cols(self) -> int:
         return max(1, (self.width() - 4) // (self.cell + 8))

@@ -10,8 +10,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from PySide6.QtCore import QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter
+from PySide6.QtCore import QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPen
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from gui.widgets.painting import ACCENT, MUTED
@@ -35,10 +35,16 @@ def pixel_size_for_ink(font: QFont, ink_px: float, text: str = "0123456789") -> 
 
 
 class ProbabilityBars(QWidget):
-    """One horizontal bar per class with its label and percentage; the top class highlighted."""
+    """One horizontal bar per class with its label and percentage; the top class highlighted.
+
+    A click on a bar is announced (``class_clicked``); the class the heatmap is shown for, when it is
+    not the top class, gets an outline (:meth:`set_chosen`)."""
+
+    class_clicked = Signal(int)
 
     def __init__(self, parent=None):
         super().__init__(parent)
+        self.chosen = -1  # the class the heatmap shows, outlined; -1: the top class (no outline)
         self.class_names: list[str] = []
         self.probabilities = np.zeros(0, np.float32)
         self.top = -1
@@ -70,6 +76,17 @@ class ProbabilityBars(QWidget):
         self.scale = float(scale)
         self.updateGeometry()
         self.update()
+
+    def set_chosen(self, index: int) -> None:
+        self.chosen = int(index)
+        self.update()
+
+    def mousePressEvent(self, event):  # noqa: N802
+        n = len(self.class_names)
+        if n and event.button() == Qt.MouseButton.LeftButton:
+            row = int(event.position().y() // (self.height() / n))
+            if 0 <= row < n:
+                self.class_clicked.emit(row)
 
     def sizeHint(self):  # noqa: N802
         return QSize(360, round(44 * self.scale) * max(1, len(self.class_names)))
@@ -104,6 +121,9 @@ class ProbabilityBars(QWidget):
             p.fillRect(track, QColor("#f1f2f4") if off else QColor("#e8eaed"))
             color = (MUTED if self.unsure else ACCENT) if is_top else QColor("#90a4ae")
             p.fillRect(QRectF(track.x(), track.y(), bar_w * max(0.0, min(1.0, prob)), track.height()), color)
+            if i == self.chosen:
+                p.setPen(QPen(QColor("#e65100"), 3))
+                p.drawRect(track.adjusted(-3, -3, 3, 3))
             p.setPen(MUTED if off else QColor("#111"))
             p.drawText(QRectF(label_w + bar_w + 4, y, pct_w - 4, row),
                        Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight, "–" if off else f"{prob:.1%}")

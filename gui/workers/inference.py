@@ -54,6 +54,19 @@ class FrameResult:
     hand: Any = None  # core.hands.finder.Hand, when the finder found one
     no_hand: bool = False  # the finder looked and saw no hand: an answer, not an error
     region: Any = None  # core.images.Region the classifier saw (None: the centre square)
+    heatmap: Any = None  # core.explain.cam.Heatmap of model_input, while the heatmap is switched on
+
+
+@dataclass
+class GalleryMaps:
+    """Heatmaps of one gallery image (``InferenceWorker.explain_image``), one per class asked for, or why not."""
+
+    title: str
+    image: np.ndarray
+    classes: list  # class indices, one map each
+    maps: list
+    layer: str = ""
+    error: Exception | None = None
 
 
 # --------------------------------------------------------------------------- inference
@@ -69,6 +82,7 @@ class InferenceWorker(QObject):
     hand_ready = Signal(object)  # FrameResult of kind "hand" (find_hand)
     hands_failed = Signal(object)  # the hand models could not be loaded (HandModelError): once per attempt
     errored = Signal(object)  # an exception from a model job
+    explained = Signal(object)  # GalleryMaps (explain_image)
     finished = Signal(str)  # the job that just ended: "start", "load", "frame", "file", "hand", "describe"
 
     def __init__(self):
@@ -76,6 +90,9 @@ class InferenceWorker(QObject):
         self.classifier = None  # owned by this worker's thread
         self._finder: _OncePerFrame | None = None  # owned by this worker's thread, made on first use
         self._hands_error: Exception | None = None  # why the finder could not be made (until reset_hands)
+        self._heatmap: tuple[str, int] | None = None  # (layer, class or -1 for the top class) while switched on
+        self._cam_engines: dict = {}  # layer -> core.explain.cam.HeatmapEngine, built here for this model
+        self._gallery: tuple | None = None  # (path, mtime, HeatmapEngine) of another model file (explain_image)
 
     @Slot()
     def start(self):
@@ -105,6 +122,7 @@ class InferenceWorker(QObject):
             report = describe_model(clf.model, Path(path), clf.info)
             report.engine = clf.engine
             self.classifier = clf  # the old model is dropped here, on its own thread
+            self._cam_engines = {}  # heatmaps belong to the old model
             log.info("loaded %s in %.2f s (per-frame engine: %s)", path, time.perf_counter() - t0, report.engine)
             self.model_loaded.emit(report)
         except Exception as exc:
@@ -166,16 +184,82 @@ class InferenceWorker(QObject):
             self.hand_ready.emit(result)
             self.finished.emit("hand")
 
+    # -- heatmaps ----------------------------------------------------------------------------
+    @Slot(bool, str, int)
+    def set_heatmap(self, on: bool, layer: str, class_index: int):
+        """Compute a class-activation map with every frame (``class_index`` -1: the top class), or stop.
+
+        The engine is built here, on this thread, the first time a layer is asked for (it needs the
+        Keras model, which this worker's classifier owns); a failure is ``errored`` and switches it off."""
+        self._heatmap = (layer, class_index) if on else None
+        if on and self.classifier is not None:
+            try:
+                self._cam_engine()
+            except Exception as exc:
+                self._heatmap = None
+                self.errored.emit(exc)
+            finally:
+                self.finished.emit("heatmap")
+
+    def _cam_engine(self):
+        layer = self._heatmap[0]
+        if layer not in self._cam_engines:
+            from core.explain.cam import HeatmapEngine
+
+            self.progress.emit("Loading the heatmap…")
+            engine = HeatmapEngine(self.classifier.model, layer)
+            engine.use_lite(self.classifier.path)  # XNNPACK: converted once per model file and layer, then cached
+            h, w = engine.input_size
+            engine.compute(np.zeros((h, w, 3), np.uint8))  # traces the function now, not on the first frame
+            self._cam_engines[layer] = engine
+            self.progress.emit(f"Heatmap ready: {engine.label}")
+        return self._cam_engines[layer]
+
+    def _frame_classifier(self):
+        """The classifier for this frame: with the heatmap on, one that computes the map in the same pass."""
+        if self._heatmap is None:
+            return self.classifier
+        from core.explain.cam import ExplainingClassifier
+
+        k = self._heatmap[1]
+        return ExplainingClassifier(self.classifier, self._cam_engine(), None if k < 0 else k)
+
+    @Slot(str, object, list, str)
+    def explain_image(self, path: str, image, classes: list, title: str):
+        """Maps of a model-size ``image`` for each of ``classes`` with the model file at ``path`` (a finished
+        training's model, loaded here once and kept for the next image); answered by ``explained``."""
+        out = GalleryMaps(title, image, list(classes), [])
+        try:
+            from core.explain.cam import HeatmapEngine
+            from core.model.files import load_model
+
+            stamp = Path(path).stat().st_mtime_ns
+            if self._gallery is None or self._gallery[:2] != (path, stamp):
+                ensure_backend()
+                self.progress.emit("Loading the heatmap…")
+                self._gallery = (path, stamp, HeatmapEngine(load_model(path)[0], "stage4"))
+                self.progress.emit(f"Heatmap ready: {self._gallery[2].label}")
+            engine = self._gallery[2]
+            out.layer = engine.layer.short_label
+            out.maps = [engine.compute(image, int(k)).map for k in classes]
+        except Exception as exc:
+            out.error = exc
+        finally:
+            self.explained.emit(out)
+            self.finished.emit("explain")
+
     # -- classifying --------------------------------------------------------------------------
     def _read(self, result: FrameResult, region, hands: str) -> None:
         """Classify ``result.image`` into ``result``: around the hand when ``hands`` ("video" or "still")."""
         from core.hands.reading import read_frame
 
         finder = self._hand_finder() if hands else None
-        reading = read_frame(self.classifier, result.image, finder=finder, region=region, bgr=result.bgr,
+        classifier = self._frame_classifier()
+        reading = read_frame(classifier, result.image, finder=finder, region=region, bgr=result.bgr,
                              still=hands == "still")
         result.prediction, result.model_input = reading.prediction, reading.model_input
         result.hand, result.no_hand, result.region = reading.hand, reading.no_hand, reading.region
+        result.heatmap = None if reading.no_hand else getattr(classifier, "last", None)
 
     @Slot(object, object, int, bool, str)
     def classify_frame(self, image, region, seq, bgr, hands):

@@ -231,6 +231,11 @@ class ClassifyController(QObject):
         self.paused = bool(paused)
         self.view.show_paused(self.paused)
 
+    def read_again(self) -> None:
+        """Classify the still picture on screen again (a file, or a paused frame); live frames come on their own."""
+        if self.current_image is not None and (self.mode == "images" or self.paused):
+            self._submit(self.current_image, bgr=self.current_bgr)
+
     def set_threshold(self, value: float) -> None:
         self.threshold = float(value)
         if self.last_display is not None:
@@ -293,6 +298,7 @@ class ClassifyController(QObject):
         self.ms_history.append(pred.seconds * 1000.0)
         self.last_display = decide(pred, self.threshold)
         self.view.show_model_input(result.model_input)
+        self.view.show_heatmap(result.heatmap)
         self.view.show_prediction(self.last_display)
         self._show_rates()
 
@@ -302,6 +308,7 @@ class ClassifyController(QObject):
         self.last_display = None
         self.seen = None
         self.view.show_hand(None)
+        self.view.show_heatmap(None)
         self.view.show_no_hand("no hand in this picture" if self.mode == "images" else "show a hand sign to the camera")
         self._show_rates()
 

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from gui.widgets import ModelInputView, ProbabilityBars, TopClassLabel, big_font
+from gui.widgets.heatmap import HeatmapControls
 
 PANEL_WIDTH = 470
 
@@ -34,6 +35,7 @@ class ResultPanel(QFrame):
         self.top_label = TopClassLabel()
         self.bars = ProbabilityBars()
         self.input_view = ModelInputView(160)
+        self.heatmap_controls = HeatmapControls()
         self.input_caption = QLabel("What the network sees\n(64 × 64)")
         self.input_caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.rates_label = QLabel("– fps\n– ms per inference")
@@ -80,6 +82,7 @@ class ResultPanel(QFrame):
         lay.addWidget(self.top_label)
         lay.addWidget(self.bars, 1)
         lay.addLayout(input_row)
+        lay.addWidget(self.heatmap_controls)
         lay.addWidget(self.knobs)
 
     def _update_knob_labels(self, *_) -> None:

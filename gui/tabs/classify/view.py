@@ -12,13 +12,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Signal
+from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from gui.dialogs import ask_image_files, ask_image_folder, ask_model_file, ask_video_file
 from gui.settings import get_bool, get_int, get_str
 from gui.tabs.classify.controller import ClassifyController
 from gui.tabs.classify.controls import SourceBar
+from gui.tabs.classify.heatmap import HeatmapChoice
 from gui.tabs.classify.results import ResultPanel
 from gui.widgets import FrameView, MessageBanner, big_font
 
@@ -59,6 +61,11 @@ class ClassifyTab(QWidget):
         root.addWidget(self.banner)
         root.addLayout(body, 1)
         self.controller = ClassifyController(self, frames, self)
+        self.heatmap = HeatmapChoice(self, self)  # .request -> InferenceWorker.set_heatmap (the window wires it)
+        self.heatmap_shown = self.heatmap.shown
+        esc = QShortcut(QKeySequence(Qt.Key.Key_Escape), self)
+        esc.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        esc.activated.connect(self.heatmap.escape)
         self.show_find_hands(self.controller.find_hands)
         self._wire()
 
@@ -94,6 +101,10 @@ class ClassifyTab(QWidget):
     def set_find_hand(self, on: bool) -> None:
         """Find the hand (on) or classify the user's box (off)."""
         self.controller.set_find_hands(on)
+
+    def set_heatmap(self, on: bool) -> None:
+        """Show where the network looks (the "Heatmap" box, Classify ▸ Show heatmap, Ctrl+G)."""
+        self.heatmap.set_on(on)
 
     def _find_hand_clicked(self, on: bool) -> None:
         self.set_find_hand(on)
@@ -136,6 +147,8 @@ class ClassifyTab(QWidget):
                               "video": get_str(s, "classify/video", ""),
                               "images": [images] if isinstance(images, str) else list(images),
                               "image_index": get_int(s, "classify/image_index", 0)}
+        self.heatmap.set_layer(get_str(s, "classify/heatmap_layer", "stage4"))
+        self.set_heatmap(get_bool(s, "classify/heatmap", False))
 
     def save_settings(self, s: QSettings) -> None:
         c = self.controller
@@ -143,6 +156,8 @@ class ClassifyTab(QWidget):
         s.setValue("classify/smoothing", self.results.smoothing_frames())
         s.setValue("camera/index", self.camera_index)
         s.setValue("camera/mirror", self.frames.mirror_camera)
+        s.setValue("classify/heatmap", self.heatmap.on)
+        s.setValue("classify/heatmap_layer", self.heatmap.layer)
         s.setValue("classify/source", c.mode if c.mode != "none" else self._saved_source["source"])
         if c.mode == "video" and self.frames.video_path:
             s.setValue("classify/video", str(self.frames.video_path))
@@ -184,6 +199,9 @@ class ClassifyTab(QWidget):
     def show_model_input(self, x) -> None:
         self.results.show_model_input(x)
 
+    def show_heatmap(self, heatmap) -> None:
+        self.heatmap.show(heatmap)
+
     def show_prediction(self, d) -> None:
         self.results.show_prediction(d)
 
@@ -195,6 +213,7 @@ class ClassifyTab(QWidget):
 
     def show_classes(self, names) -> None:
         self.results.show_classes(names)
+        self.heatmap.model_loaded()
 
     def show_source(self, text: str, placeholder: str | None = None) -> None:
         self.source_label.setText(text)

@@ -30,6 +30,8 @@ WAITING_TEXT = "Test accuracy appears when training ends"
 class ResultsView(QTabWidget):
     use_requested = Signal()
     save_requested = Signal()
+    # model file, model-size image, [predicted, true] class indices, title -> InferenceWorker.explain_image
+    explain_requested = Signal(str, object, list, str)
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -43,6 +45,10 @@ class ResultsView(QTabWidget):
         self.wrong_title = QLabel("Misclassified test images")
         self.wrong = ImageStrip(64)
         self.wrong.empty_text = "none yet"
+        self.wrong.setToolTip("Click an image: where the network looked, for its guess and for the true class")
+        self.wrong.clicked.connect(self._explain)
+        self._outcome = None
+        self.heatmap_dialog = None  # gui.widgets.heatmap.HeatmapPair of the last image clicked
         self.use_button = QPushButton("Use this model")
         self.use_button.setToolTip("Switch the Classify tab to the model just trained")
         self.save_button = QPushButton("Save as…")
@@ -88,8 +94,36 @@ class ResultsView(QTabWidget):
         self.wrong.set_items([], [])
         self.setCurrentIndex(LOG_PAGE)
 
+    def _explain(self, i: int) -> None:
+        """A misclassified image was clicked: ask for its maps (predicted and true class) with the run's model."""
+        o = self._outcome
+        if o is None or not o.result.model_path or i >= len(o.wrong_true):
+            return
+        names = list(o.class_names)
+        pred, true = o.wrong_pred[i], o.wrong_true[i]
+        self.explain_requested.emit(str(o.result.model_path), o.wrong_images[i], [names.index(pred), names.index(true)],
+                                    f"Test image {i + 1}: true {true}, predicted {pred}")
+
+    def show_explanation(self, maps) -> None:
+        """The maps of a clicked image (``gui.workers.inference.GalleryMaps``), side by side in a small window."""
+        from PySide6.QtWidgets import QMessageBox
+
+        from gui.widgets.heatmap import HeatmapPair
+
+        if maps.error is not None:
+            QMessageBox.warning(self, "Heatmap", str(maps.error) or type(maps.error).__name__)
+            return
+        names = self._outcome.class_names if self._outcome is not None else [str(k) for k in range(max(maps.classes) + 1)]
+        captions = [f"{what} {names[k]}" for what, k in zip(("predicted", "true"), maps.classes, strict=True)]
+        if self.heatmap_dialog is not None:
+            self.heatmap_dialog.close()
+        self.heatmap_dialog = HeatmapPair(maps.image, list(zip(maps.maps, captions, strict=True)), maps.title,
+                                          maps.layer, self)
+        self.heatmap_dialog.show()
+
     def show_results(self, outcome, has_model: bool) -> None:
         """A finished run (a TrainOutcome): test accuracy, confusion matrix and mistakes, in front."""
+        self._outcome = outcome if has_model else None
         r = outcome.result
         acc = outcome.test_accuracy
         if acc is not None:
