@@ -69,11 +69,13 @@ class HeatmapChoice(QObject):
         """A (new) model: the worker builds its map for it now, not with the first frame (and a choice
         restored before the worker existed reaches it)."""
         self.chosen = TOP if self.chosen >= len(self.tab.controller.class_names) else self.chosen
+        self.tab.escape_shortcut.setEnabled(self.on and self.chosen != TOP)
         if self.on:
             self.request.emit(self.on, self.layer, self.chosen)
 
     def _send(self) -> None:
         self.tab.results.bars.set_chosen(self.chosen if self.on else TOP)
+        self.tab.escape_shortcut.setEnabled(self.on and self.chosen != TOP)
         self.request.emit(self.on, self.layer, self.chosen)
         self.tab.controller.read_again()  # a still picture gets its map now, not with the next frame
 

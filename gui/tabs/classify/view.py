@@ -63,9 +63,12 @@ class ClassifyTab(QWidget):
         self.controller = ClassifyController(self, frames, self)
         self.heatmap = HeatmapChoice(self, self)  # .request -> InferenceWorker.set_heatmap (the window wires it)
         self.heatmap_shown = self.heatmap.shown
-        esc = QShortcut(QKeySequence(Qt.Key.Key_Escape), self)
-        esc.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        esc.activated.connect(self.heatmap.escape)
+        # Esc takes the heatmap back to the top class; enabled only while a clicked class is shown, so
+        # that otherwise Esc stays the window's (leaving presenter mode) instead of being ambiguous.
+        self.escape_shortcut = QShortcut(QKeySequence(Qt.Key.Key_Escape), self)
+        self.escape_shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.escape_shortcut.setEnabled(False)
+        self.escape_shortcut.activated.connect(self.heatmap.escape)
         self.show_find_hands(self.controller.find_hands)
         self._wire()
 
