@@ -31,13 +31,14 @@ from gui.tabs.base import Tab
 from gui.tabs.classify import ClassifyTab
 from gui.tabs.collect import CollectTab
 from gui.tabs.model import ModelTab
+from gui.tabs.residual import ResidualTab
 from gui.tabs.train import TrainTab
 from gui.threads import keep_ui_responsive, start_worker, stop_thread
 from gui.workers.inference import InferenceWorker
 
 log = logging.getLogger(__name__)
 
-TABS = ("Classify", "Train", "Model", "Collect")
+TABS = ("Classify", "Train", "Model", "Collect", "Residual vs plain")
 
 
 class _Requests(QObject):
@@ -81,7 +82,9 @@ class MainWindow(QMainWindow):
         self.train_tab = TrainTab()
         self.model_tab = ModelTab()
         self.collect_tab = CollectTab(self.frames)
-        self.all_tabs: tuple[Tab, ...] = (self.classify_tab, self.train_tab, self.model_tab, self.collect_tab)
+        self.residual_tab = ResidualTab()
+        self.all_tabs: tuple[Tab, ...] = (self.classify_tab, self.train_tab, self.model_tab, self.collect_tab,
+                                          self.residual_tab)
         for tab, name in zip(self.all_tabs, TABS, strict=True):
             self.tabs.addTab(tab, name)
             tab.status_message.connect(self.show_status)
