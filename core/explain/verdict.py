@@ -23,12 +23,12 @@ def gradient_ratio(grad_norms: list[list[float]]) -> float | None:
 def _gradients_line(plain) -> str:
     ratio = gradient_ratio(plain.grad_norms)
     if ratio is None:
-        return "The plain net's last layer gets no gradient at all."
+        return "The plain net's last conv gets no gradient at all."
     first, last = plain.grad_norms[-1][0], plain.grad_norms[-1][-1]
     numbers = f"first conv {first:.2g}, last {last:.2g}"
     if ratio < FADES_BELOW:
-        return f"Its gradients fade toward the input ({numbers}): vanishing gradients."
-    return f"Its gradients do not vanish ({numbers}): the problem is degradation, not vanishing gradients."
+        return f"The plain net's gradients fade toward the input ({numbers}): vanishing gradients."
+    return f"The plain net's gradients do not vanish ({numbers}): the problem is degradation, not vanishing gradients."
 
 
 def verdict(residual, plain, batchnorm: bool = True) -> str:
@@ -37,7 +37,7 @@ def verdict(residual, plain, batchnorm: bool = True) -> str:
         ratio = gradient_ratio(plain.grad_norms)
         if ratio is None:
             return "Waiting for the first measurement …"
-        return f"Before training: {_gradients_line(plain)[4:]}"
+        return f"Before training: {_gradients_line(plain)}"
     r_acc, p_acc = residual.accuracy[-1], plain.accuracy[-1]
     r_loss, p_loss = residual.loss[-1], plain.loss[-1]
     scores = f"(training accuracy {r_acc:.0%} vs {p_acc:.0%}, loss {r_loss:.2f} vs {p_loss:.2f})"

@@ -166,6 +166,7 @@ class ResidualView(QWidget):
         self.progress.setRange(0, max(1, start.settings["epochs"] * start.steps_per_epoch))
         for plot in (self.loss_plot, self.acc_plot):
             plot.set_epochs(start.settings["epochs"])
+        self.gradient_map.prepare(start.layers, start.settings["epochs"] + 1)
         self.progress.setValue(0)
         self.progress.setFormat("%p %")
         self.status_label.setText(f"{start.train} training images, {start.val} held out for validation, "
