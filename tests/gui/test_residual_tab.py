@@ -91,3 +91,14 @@ def test_settings_persist(qtbot, tmp_path):
     other.restore_settings(s)
     assert other.view.chosen() == {"epochs": 7, "depth": 2, "batchnorm": False, "train_images": 240}
     assert tab.shutdown(5_000) and other.shutdown(5_000)
+
+
+def test_window_has_the_tab_after_collect_and_closes_cleanly(make_window, qtbot):
+    from tests.gui.conftest import close_window
+
+    win = make_window(background=False)
+    names = [win.tabs.tabText(i) for i in range(win.tabs.count())]
+    assert names[names.index("Collect") + 1] == "Residual vs plain"
+    assert win.tabs.widget(names.index("Residual vs plain")) is win.residual_tab
+    close_window(qtbot, win)
+    assert win.closed_cleanly
