@@ -34,13 +34,14 @@ from gui.tabs.classify import ClassifyTab
 from gui.tabs.collect import CollectTab
 from gui.tabs.inside import InsideTab
 from gui.tabs.model import ModelTab
+from gui.tabs.residual import ResidualTab
 from gui.tabs.train import TrainTab
 from gui.threads import keep_ui_responsive, start_worker, stop_thread
 from gui.workers.inference import InferenceWorker
 
 log = logging.getLogger(__name__)
 
-TABS = ("Classify", "Train", "Model", "Collect", "Inside")
+TABS = ("Classify", "Train", "Model", "Collect", "Inside", "Residual vs plain")
 
 
 class _Requests(QObject):
@@ -85,8 +86,9 @@ class MainWindow(QMainWindow):
         self.model_tab = ModelTab()
         self.collect_tab = CollectTab(self.frames)
         self.inside_tab = InsideTab()  # follows the Classify tab's classified crops (start_background)
+        self.residual_tab = ResidualTab()
         self.all_tabs: tuple[Tab, ...] = (self.classify_tab, self.train_tab, self.model_tab, self.collect_tab,
-                                          self.inside_tab)
+                                          self.inside_tab, self.residual_tab)
         for tab, name in zip(self.all_tabs, TABS, strict=True):
             self.tabs.addTab(tab, name)
             tab.status_message.connect(self.show_status)

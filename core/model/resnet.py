@@ -38,6 +38,7 @@ STAGES: tuple[tuple[int, tuple[int, int, int], int, int], ...] = (
     (5, (512, 512, 2048), 2, 2),
 )
 BLOCK_LETTERS = "abcdef"
+MAX_IDENTITY_BLOCKS = max(n for _, _, n, _ in STAGES)
 
 
 def _gamma_init(zero_gamma: bool) -> str:
@@ -48,9 +49,49 @@ def _kernel_init(init: str):
     return {"he": "he_normal", "glorot": "glorot_uniform", "notebook": "zeros"}[init]
 
 
+def _last_kernel_init(init: str, branch_scale: float | None):
+    """The initialiser of a block's last main-path conv (``res*_branch2c``): He-normal times ``branch_scale``."""
+    if branch_scale is None:
+        return _kernel_init(init)
+    from keras import initializers
+
+    if init != "he":
+        raise ModelConfigError(f"branch_scale needs the He init, got {init!r}")
+    # He-normal is VarianceScaling(2.0, "fan_in", "truncated_normal"); scaling the weights by s scales the variance by s**2.
+    return initializers.VarianceScaling(2.0 * branch_scale**2, "fan_in", "truncated_normal")
+
+
+def _conv_bn(x, filters: int, kernel: int, strides: int, padding: str, name: str, *, kernel_init, bn_momentum: float,
+             batchnorm: bool, gamma: str = "ones"):
+    """``res{name}`` conv, then ``bn{name}`` BatchNorm unless ``batchnorm`` is off."""
+    from keras import layers
+
+    x = layers.Conv2D(filters, (kernel, kernel), strides=(strides, strides), padding=padding, name="res" + name,
+                      kernel_initializer=kernel_init)(x)
+    if not batchnorm:
+        return x
+    return layers.BatchNormalization(axis=3, momentum=bn_momentum, name="bn" + name, gamma_initializer=gamma)(x)
+
+
+def _main_path(x, f: int, filters: Sequence[int], name: str, s: int, *, init: str, bn_momentum: float,
+               zero_gamma: bool, batchnorm: bool, branch_scale: float | None):
+    """The three convs of a block's main path, without the last ReLU."""
+    from keras import layers
+
+    f1, f2, f3 = filters
+    k = _kernel_init(init)
+    opts = {"bn_momentum": bn_momentum, "batchnorm": batchnorm}
+    x = _conv_bn(x, f1, 1, s, "valid", name + "2a", kernel_init=k, **opts)
+    x = layers.Activation("relu")(x)
+    x = _conv_bn(x, f2, f, 1, "same", name + "2b", kernel_init=k, **opts)
+    x = layers.Activation("relu")(x)
+    return _conv_bn(x, f3, 1, 1, "valid", name + "2c", kernel_init=_last_kernel_init(init, branch_scale),
+                    gamma=_gamma_init(zero_gamma), **opts)
+
+
 def identity_block(
     x, f: int, filters: Sequence[int], stage: int, block: str, *, init: str = "he", bn_momentum: float = 0.99,
-    zero_gamma: bool = False,
+    zero_gamma: bool = False, shortcut: bool = True, batchnorm: bool = True, branch_scale: float | None = None,
 ):
     """Identity block: the shortcut is the input itself.
 
@@ -63,30 +104,23 @@ def identity_block(
         filters: ``(F1, F2, F3)``.
         stage, block: used for layer names, e.g. ``res2b_branch2a``.
         zero_gamma: the last BatchNorm starts with gamma 0 (see :func:`ResNet50`).
+        shortcut, batchnorm, branch_scale: the residual-vs-plain experiment's options (see :func:`ResNet50`).
     Returns:
         tensor of shape ``(m, H, W, F3)``.
     """
     from keras import layers
 
-    f1, f2, f3 = filters
-    conv, bn = f"res{stage}{block}_branch", f"bn{stage}{block}_branch"
-    k = _kernel_init(init)
-    shortcut = x
-    x = layers.Conv2D(f1, (1, 1), strides=(1, 1), padding="valid", name=conv + "2a", kernel_initializer=k)(x)
-    x = layers.BatchNormalization(axis=3, momentum=bn_momentum, name=bn + "2a")(x)
-    x = layers.Activation("relu")(x)
-    x = layers.Conv2D(f2, (f, f), strides=(1, 1), padding="same", name=conv + "2b", kernel_initializer=k)(x)
-    x = layers.BatchNormalization(axis=3, momentum=bn_momentum, name=bn + "2b")(x)
-    x = layers.Activation("relu")(x)
-    x = layers.Conv2D(f3, (1, 1), strides=(1, 1), padding="valid", name=conv + "2c", kernel_initializer=k)(x)
-    x = layers.BatchNormalization(axis=3, momentum=bn_momentum, name=bn + "2c", gamma_initializer=_gamma_init(zero_gamma))(x)
-    x = layers.Add()([x, shortcut])
+    x_in = x
+    x = _main_path(x, f, filters, f"{stage}{block}_branch", 1, init=init, bn_momentum=bn_momentum,
+                   zero_gamma=zero_gamma, batchnorm=batchnorm, branch_scale=branch_scale)
+    if shortcut:
+        x = layers.Add()([x, x_in])
     return layers.Activation("relu")(x)
 
 
 def convolutional_block(
     x, f: int, filters: Sequence[int], stage: int, block: str, s: int = 2, *, init: str = "he", bn_momentum: float = 0.99,
-    zero_gamma: bool = False,
+    zero_gamma: bool = False, shortcut: bool = True, batchnorm: bool = True, branch_scale: float | None = None,
 ):
     """Convolutional block: the shortcut is a strided 1x1 conv + BN, so shapes can change.
 
@@ -98,29 +132,33 @@ def convolutional_block(
         x: input tensor of shape ``(m, H, W, C)``.
         s: stride of the first main-path conv and of the shortcut conv.
         zero_gamma: the main path's last BatchNorm starts with gamma 0 (see :func:`ResNet50`).
+        shortcut: False drops the shortcut conv, its BatchNorm and the Add (the plain twin).
+        batchnorm, branch_scale: see :func:`ResNet50`.
     Returns:
         tensor of shape ``(m, ceil(H/s), ceil(W/s), F3)``.
     """
     from keras import layers
 
-    f1, f2, f3 = filters
-    conv, bn = f"res{stage}{block}_branch", f"bn{stage}{block}_branch"
-    k = _kernel_init(init)
-    shortcut = x
-    x = layers.Conv2D(f1, (1, 1), strides=(s, s), padding="valid", name=conv + "2a", kernel_initializer=k)(x)
-    x = layers.BatchNormalization(axis=3, momentum=bn_momentum, name=bn + "2a")(x)
-    x = layers.Activation("relu")(x)
-    x = layers.Conv2D(f2, (f, f), strides=(1, 1), padding="same", name=conv + "2b", kernel_initializer=k)(x)
-    x = layers.BatchNormalization(axis=3, momentum=bn_momentum, name=bn + "2b")(x)
-    x = layers.Activation("relu")(x)
-    x = layers.Conv2D(f3, (1, 1), strides=(1, 1), padding="valid", name=conv + "2c", kernel_initializer=k)(x)
-    x = layers.BatchNormalization(axis=3, momentum=bn_momentum, name=bn + "2c", gamma_initializer=_gamma_init(zero_gamma))(x)
-    shortcut = layers.Conv2D(
-        f3, (1, 1), strides=(s, s), padding="valid", name=conv + "1", kernel_initializer=k
-    )(shortcut)
-    shortcut = layers.BatchNormalization(axis=3, momentum=bn_momentum, name=bn + "1")(shortcut)
-    x = layers.Add()([x, shortcut])
+    name = f"{stage}{block}_branch"
+    x_in = x
+    x = _main_path(x, f, filters, name, s, init=init, bn_momentum=bn_momentum, zero_gamma=zero_gamma,
+                   batchnorm=batchnorm, branch_scale=branch_scale)
+    if not shortcut:
+        return layers.Activation("relu")(x)
+    x_in = _conv_bn(x_in, filters[2], 1, s, "valid", name + "1", kernel_init=_kernel_init(init),
+                    bn_momentum=bn_momentum, batchnorm=batchnorm)
+    x = layers.Add()([x, x_in])
     return layers.Activation("relu")(x)
+
+
+def stage_layout(depth: int | None = None) -> tuple[tuple[int, tuple[int, int, int], int, int], ...]:
+    """:data:`STAGES` with at most ``depth`` identity blocks per stage (None: the notebook's)."""
+    if depth is None:
+        return STAGES
+    if int(depth) != depth or not 0 <= depth <= MAX_IDENTITY_BLOCKS:
+        raise ModelConfigError(f"depth must be a whole number from 0 to {MAX_IDENTITY_BLOCKS} "
+                               f"(identity blocks per stage), got {depth!r}")
+    return tuple((stage, filters, min(int(depth), n), stride) for stage, filters, n, stride in STAGES)
 
 
 def _conv_out(size: int, kernel: int, stride: int) -> int:
@@ -167,6 +205,9 @@ def ResNet50(  # noqa: N802 (the notebook's name)
     bn_momentum: float = 0.99,
     zero_gamma: bool = False,
     name: str = "ResNet50",
+    depth: int | None = None,
+    shortcuts: bool = True,
+    batchnorm: bool = True,
 ):
     """The notebook's ResNet-50.
 
@@ -185,6 +226,21 @@ def ResNet50(  # noqa: N802 (the notebook's name)
             with gamma 0, so each residual block starts as its shortcut ("zero-gamma",
             Goyal et al. 2017).  Same layers and parameters; a short run from scratch
             learns faster (docs/model.md, "Quick preset").
+        depth: identity blocks per stage: ``min(depth, n)`` of the notebook's (2, 3, 5, 2);
+            None keeps them all.
+        shortcuts: False builds the plain twin: the same layers with the same names in the
+            same order, less the Add layers and the convolutional blocks' shortcut convs
+            (``res*a_branch1``) and their BatchNorms (``bn*a_branch1``).
+        batchnorm: False leaves out every BatchNormalization layer.  A residual net without
+            BatchNorm adds up all its blocks' outputs, and with He init the activations
+            grow about 2x in variance per block until the softmax saturates and nothing
+            trains.  So without BatchNorm every block's last conv (``res*_branch2c``)
+            starts with its He-normal kernel scaled by ``1/sqrt(L)`` (``L``: the number
+            of blocks), a Fixup-style scale that keeps the summed variance below
+            ``(1 + 1/L)**L < e`` times the input's.  It is a property of the block's
+            layers, so the plain twin gets it too: the two nets differ only in the
+            shortcuts.  (Without a shortcut the same scale shrinks the signal by
+            ``1/sqrt(L)`` per block: no one start suits both nets without BatchNorm.)
     Returns:
         a functional ``keras.Model`` with output shape ``(None, classes)``.
     """
@@ -198,18 +254,22 @@ def ResNet50(  # noqa: N802 (the notebook's name)
         raise ModelConfigError("zero_gamma cannot be combined with the notebook's init (it sets every gamma to 1)")
     shape = validate_config(input_shape, classes)
     k = _kernel_init(init)
+    stages = stage_layout(depth)
+    blocks = sum(1 + n for _, _, n, _ in stages)
+    opts = {"init": init, "bn_momentum": bn_momentum, "zero_gamma": zero_gamma, "shortcut": shortcuts,
+            "batchnorm": batchnorm, "branch_scale": None if batchnorm else 1 / math.sqrt(blocks)}
 
     inputs = keras.Input(shape=shape)
     x = layers.ZeroPadding2D((3, 3))(inputs)
     x = layers.Conv2D(64, (7, 7), strides=(2, 2), name="conv1", kernel_initializer=k)(x)
-    x = layers.BatchNormalization(axis=3, momentum=bn_momentum, name="bn_conv1")(x)
+    if batchnorm:
+        x = layers.BatchNormalization(axis=3, momentum=bn_momentum, name="bn_conv1")(x)
     x = layers.Activation("relu")(x)
     x = layers.MaxPooling2D((3, 3), strides=(2, 2))(x)
-    for stage, filters, n_identity, stride in STAGES:
-        x = convolutional_block(x, 3, filters, stage, "a", s=stride, init=init, bn_momentum=bn_momentum,
-                                zero_gamma=zero_gamma)
+    for stage, filters, n_identity, stride in stages:
+        x = convolutional_block(x, 3, filters, stage, "a", s=stride, **opts)
         for letter in BLOCK_LETTERS[1 : n_identity + 1]:
-            x = identity_block(x, 3, filters, stage, letter, init=init, bn_momentum=bn_momentum, zero_gamma=zero_gamma)
+            x = identity_block(x, 3, filters, stage, letter, **opts)
     x = layers.AveragePooling2D((2, 2), name="avg_pool")(x)
     x = layers.Flatten()(x)
     x = layers.Dense(classes, activation="softmax", name=f"fc{classes}", kernel_initializer=k)(x)

@@ -167,6 +167,23 @@ def _train(job: TrainJob, out: _PipeListener, relay: ControlRelay) -> TrainOutco
     return TrainOutcome(result, list(ds.class_names), wrong.images, wrong.true, wrong.predicted)
 
 
+def _compare(job, out: _PipeListener, relay: ControlRelay):
+    """The residual-vs-plain experiment (``core.explain.compare``), reported like a training run."""
+    from core.device import import_backend_quietly
+
+    out.send(MessageKind.LOG, f"{job.title}: loading {job.source} …")
+    import_backend_quietly()
+    from core.explain.compare import CompareRun, load_compare_data
+
+    out.send(MessageKind.HELLO, ChildHello(os.getpid(), loaded_qt_modules()))
+    run = CompareRun(load_compare_data(job.source, job.settings), job.settings, out)
+    relay.attach(run)
+    if run.stop_requested:
+        out.send(MessageKind.LOG, "stopped before training began")
+        return None
+    return run.run()
+
+
 def run_child(job: TrainJob, events, control) -> None:
     """Entry point of the child process: ``events`` and ``control`` are its ends of the two pipes."""
     if sys.platform.startswith("linux") or sys.platform == "darwin":
@@ -178,8 +195,10 @@ def run_child(job: TrainJob, events, control) -> None:
     out = _PipeListener(events)
     relay = ControlRelay()
     threading.Thread(target=relay.listen, args=(control,), name="train-control", daemon=True).start()
+    from core.explain.compare import CompareJob
+
     try:
-        out.send(MessageKind.FINISH, _train(job, out, relay))
+        out.send(MessageKind.FINISH, (_compare if isinstance(job, CompareJob) else _train)(job, out, relay))
     except BaseException as exc:  # everything goes back to the window as a message
         out.send(MessageKind.ERROR, _portable_error(exc))
         out.send(MessageKind.FINISH, None)

@@ -16,6 +16,10 @@ FINISH     :class:`TrainOutcome`, or None after an error or a stop before traini
            always the last message
 =========  ==============================================================
 
+A ``core.explain.compare.CompareJob`` (the residual-vs-plain experiment) uses the
+same messages, with that module's payloads: START ``CompareStart``, BATCH
+``CompareBatch``, EPOCH ``CompareEpoch``, FINISH ``CompareResult``; no DATASET.
+
 No Qt here, and nothing that imports it: the child unpickles these types.
 """
 

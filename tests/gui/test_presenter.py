@@ -204,10 +204,12 @@ def test_the_text_scale_applies_everywhere_and_survives_a_restart(window, make_w
     again = make_window(background=False, size=(1200, 800))
     assert again.presenter.user_scale == pytest.approx(scale)
     assert again.train_tab.live.epoch_label.font().pixelSize() == round(20 * scale)
-    again.presenter.enter()  # presenter mode multiplies the user's scale
-    assert again.train_tab.live.epoch_label.font().pixelSize() == round(20 * scale * PRESENTER_BOOST)
-    again.presenter.leave()
     again.activateWindow()  # window shortcuts need the active window
+    wait_for(qtbot, lambda: again.isActiveWindow())
+    QTest.keyClick(again, Qt.Key.Key_F11)  # presenter mode multiplies the user's scale
+    wait_for(qtbot, lambda: again.isFullScreen())
+    assert again.train_tab.live.epoch_label.font().pixelSize() == round(20 * scale * PRESENTER_BOOST)
+    QTest.keyClick(again, Qt.Key.Key_F11)
     wait_for(qtbot, lambda: again.isActiveWindow() and not again.isFullScreen())
     QTest.keyClick(again, Qt.Key.Key_0, CTRL)
     assert again.presenter.user_scale == 1.0 and again.train_tab.live.epoch_label.font().pixelSize() == 20
