@@ -366,7 +366,8 @@ class TrainingSession:
         cur_lr = float(keras.ops.convert_to_numpy(run.model.optimizer.learning_rate))
         m = EpochMetrics(epoch + 1, loss, acc, val_loss, val_acc, time.perf_counter() - t_epoch, cur_lr, val_pred)
         run.history.append(m)
-        run.card["epochs"].append({k: v for k, v in dataclasses.asdict(m).items() if k != "val_predictions"})
+        run.card["epochs"].append({k: v for k, v in dataclasses.asdict(m).items()
+                                   if k not in ("val_predictions", "projection")})
         key_acc = val_acc if val_acc is not None else m.accuracy
         key_loss = val_loss if val_loss is not None else m.loss
         if run.best.beaten_by(key_acc, key_loss):
