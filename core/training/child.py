@@ -143,6 +143,7 @@ def _load(job: TrainJob, out: _PipeListener):
         out.send(MessageKind.LOG, f"skipped: {reason}")
     picks = strip_indices(ds.val.y, ds.num_classes, job.strip_size)
     out.probe = probe = ProjectionProbe.for_split(session, ds.val, ds.num_classes)
+    session.val_forward = probe.validation_probabilities if probe else None
     out.send(MessageKind.DATASET, DatasetInfo(
         list(ds.class_names),
         {"train": len(ds.train), "val": len(ds.val), "test": len(ds.test)},

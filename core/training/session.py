@@ -137,6 +137,7 @@ class TrainingSession:
         self._resume = threading.Event()
         self._resume.set()
         self.model = None
+        self.val_forward: Callable | None = None  # images -> probabilities, or None: the evaluator's (the probe's)
 
     # -- control, from any thread --------------------------------------------------
     def stop(self) -> None:
@@ -354,7 +355,9 @@ class TrainingSession:
         val = self.dataset.val
         if not len(val):
             return None, None, None
-        probs = run.evaluator.probabilities_in_batches(val.x)
+        probs = self.val_forward(val.x) if self.val_forward else None  # one pass with the projection's features
+        if probs is None:
+            probs = run.evaluator.probabilities_in_batches(val.x)
         rep = classification_report(probs, val.y, list(self.dataset.class_names))
         return rep["loss"], rep["accuracy"], probs.argmax(axis=1).tolist()
 
