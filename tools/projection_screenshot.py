@@ -66,8 +66,12 @@ def main(argv=None) -> int:
         tt.epochs.setValue(args.epochs)
     if args.per_class:
         tt.max_per_class.setValue(args.per_class)
-    tt.start_training()
-    _wait(app, lambda: tt.epochs_seen >= args.shot_after, timeout=1800)
+    if not tt.start_training():
+        print(f"training did not start: {tt.banner.text()!r}", flush=True)
+        return exit_without_finalizing(1)
+    _wait(app, lambda: tt.epochs_seen >= args.shot_after or not tt.running, timeout=1800)
+    if tt.epochs_seen < args.shot_after:
+        raise SystemExit("the run ended early:\n" + tt.log_view.toPlainText()[-2000:])
     _settle(app, 1.0)
     _hover_a_point(app, tt.projection)
     out = Path(args.out)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEasingCurve, QEvent, QPoint, QPointF, Qt, QVariantAnimation
+from PySide6.QtCore import QEasingCurve, QEvent, QPoint, QPointF, QRect, Qt, QVariantAnimation
 from PySide6.QtGui import QColor, QImage, QPixmap
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
@@ -60,20 +60,28 @@ class HoverCard(QFrame):
         lay.addWidget(self.caption)
         self.hide()
 
-    def show_item(self, image: QImage, caption: str, colour: QColor, at: QPoint) -> None:
+    def set_image_size(self, side: int) -> None:
+        self.image.setFixedSize(side, side)
+
+    def show_item(self, image: QImage, caption: str, colour: QColor, at: QPoint, beside: QRect) -> None:
+        """Show ``image`` and ``caption`` level with ``at``, just outside ``beside`` (the plot, in the parent's
+        coordinates): on its left, else on its right, else next to ``at``; so the points stay in view."""
+        side = self.image.width()
         self.image.setPixmap(QPixmap.fromImage(image).scaled(
-            CARD_IMAGE, CARD_IMAGE, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation))
+            side, side, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation))
         self.caption.setText(caption)
         self.caption.setStyleSheet(f"color: {colour.name()}")
         self.adjustSize()
         parent = self.parentWidget()
-        x, y = at.x() + 14, at.y() + 14
-        if parent is not None:  # stay inside the view: flip to the other side of the mouse near an edge
-            if x + self.width() > parent.width():
-                x = at.x() - 14 - self.width()
-            if y + self.height() > parent.height():
-                y = at.y() - 14 - self.height()
-        self.move(max(0, x), max(0, y))
+        width, height = (parent.width(), parent.height()) if parent is not None else (1 << 20, 1 << 20)
+        if beside.left() - self.width() - 6 >= 0:
+            x = beside.left() - self.width() - 6
+        elif beside.right() + 6 + self.width() <= width:
+            x = beside.right() + 6
+        else:
+            x = at.x() + 14 if at.x() + 14 + self.width() <= width else at.x() - 14 - self.width()
+        y = min(max(0, at.y() - self.height() // 2), max(0, height - self.height()))
+        self.move(max(0, x), y)
         self.show()
         self.raise_()
 
@@ -102,6 +110,8 @@ class ProjectionView(QWidget):
         self.plot.setMinimumSize(180, 180)
         self.scatter = pg.ScatterPlotItem(size=POINT_SIZE, pen=pg.mkPen("w", width=1))
         self.plot.addItem(self.scatter)
+        self.ring = pg.ScatterPlotItem(size=2 * POINT_SIZE, pen=pg.mkPen("#222", width=3), brush=None)  # the hovered
+        self.plot.addItem(self.ring)
         self.legend = QLabel()  # a column beside the plot: its width is free, as the plot keeps its aspect
         self.legend.setAlignment(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft)
         self.legend.setFont(big_font(self, 15, bold=True))
@@ -124,6 +134,7 @@ class ProjectionView(QWidget):
         self._brushes: list = []
         self.epoch = 0
         self.hovered: int | None = None  # the point whose card is showing
+        self.scale = 1.0  # presenter mode's text scale: the dots, the hover radius and the card grow with it
         self._lay_out()
 
     def _lay_out(self) -> None:
@@ -165,12 +176,20 @@ class ProjectionView(QWidget):
         self.caption.setText(CAPTION + f" · epoch {epoch}")
         self.epoch = epoch
         self.animation.stop()
+        self._unhover()  # the points move
         self._from, self.target = self.positions, points
         if animate and self._from is not None:
             self.animation.start()
         else:
             self._draw(points)
         return True
+
+    def set_text_scale(self, scale: float) -> None:
+        """Presenter mode (gui.presenter): dots, hover radius and the card's image grow with the text."""
+        self.scale = float(scale)
+        self.card.set_image_size(round(CARD_IMAGE * self.scale))
+        if self.positions is not None:
+            self._draw(self.positions)
 
     @property
     def animating(self) -> bool:
@@ -184,7 +203,8 @@ class ProjectionView(QWidget):
 
     def _draw(self, positions: np.ndarray) -> None:
         self.positions = positions
-        self.scatter.setData(pos=positions, brush=self._brushes, data=np.arange(len(positions)))
+        self.scatter.setData(pos=positions, brush=self._brushes, size=POINT_SIZE * self.scale,
+                             data=np.arange(len(positions)))
         lo, hi = positions.min(axis=0), positions.max(axis=0)
         pad = 0.12 * max(float((hi - lo).max()), 1e-6)  # room for the dots' own size at the edges
         self.plot.getPlotItem().getViewBox().setRange(xRange=(lo[0] - pad, hi[0] + pad),
@@ -201,6 +221,7 @@ class ProjectionView(QWidget):
     def _unhover(self) -> None:
         self.hovered = None
         self.card.hide()
+        self.ring.clear()
 
     def point_at(self, scene_pos: QPointF) -> int | None:
         """The index of the drawn point under ``scene_pos`` (the nearest within a few pixels), or None."""
@@ -213,7 +234,7 @@ class ProjectionView(QWidget):
         px, py = vb.viewPixelSize()
         d = np.hypot((self.positions[:, 0] - at.x()) / px, (self.positions[:, 1] - at.y()) / py)
         i = int(d.argmin())
-        return i if d[i] <= HOVER_RADIUS_PX else None
+        return i if d[i] <= HOVER_RADIUS_PX * self.scale else None
 
     def scene_position(self, i: int) -> QPointF:
         """Where point ``i`` is drawn, in the plot's scene coordinates."""
@@ -222,14 +243,20 @@ class ProjectionView(QWidget):
 
     def hover_at(self, scene_pos: QPointF) -> int | None:
         """Show the card of the point under ``scene_pos`` (hide it when there is none); that point's index."""
-        self.hovered = i = self.point_at(scene_pos)
+        i = self.point_at(scene_pos)
         if i is None:
-            self.card.hide()
+            self._unhover()
             return None
-        host = self.window()  # the card may float over the curves beside the plot, leaving the points in view
+        if i == self.hovered and self.card.isVisible():
+            return i
+        self.hovered = i
+        self.ring.setData(pos=self.positions[i:i + 1], size=2 * POINT_SIZE * self.scale)
+        host = self.window()  # the card floats over the curves beside the plot, leaving the points in view
         if self.card.parentWidget() is not host:
             self.card.setParent(host)
-        at = self.plot.viewport().mapTo(host, self.plot.mapFromScene(scene_pos))
+        viewport = self.plot.viewport()
+        at = viewport.mapTo(host, self.plot.mapFromScene(self.scene_position(i)))
+        plot_rect = QRect(viewport.mapTo(host, QPoint(0, 0)), viewport.size())
         name = self.class_names[self.labels[i]] if self.labels[i] < len(self.class_names) else str(self.labels[i])
-        self.card.show_item(self.images[i], f"class {name}", class_colour(self.labels[i]), at)
+        self.card.show_item(self.images[i], f"class {name}", class_colour(self.labels[i]), at, plot_rect)
         return i

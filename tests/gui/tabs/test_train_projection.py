@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPointF
+from PySide6.QtCore import QEvent, QPoint, QPointF, QRect, Qt
+from PySide6.QtGui import QMouseEvent
+from PySide6.QtWidgets import QApplication
 
 from core.training.process import TrainJob
 from core.training.protocol import DatasetInfo
@@ -38,8 +40,17 @@ def _drawn(view) -> np.ndarray:
 
 
 def _move_mouse(qtbot, view, scene_pos) -> None:
-    """Move the mouse over the plot to ``scene_pos`` (scene coordinates)."""
-    qtbot.mouseMove(view.plot.viewport(), view.plot.mapFromScene(scene_pos))
+    """A mouse move over the plot to ``scene_pos`` (scene coordinates), delivered to the plot's viewport.
+
+    Sent to the widget itself: ``qtbot.mouseMove`` goes through the offscreen platform's screen, and a
+    window wider than that screen (the Train tab at 1200 px) never gets moves beyond its edge.
+    """
+    viewport = view.plot.viewport()
+    local = QPointF(view.plot.mapFromScene(scene_pos))
+    event = QMouseEvent(QEvent.Type.MouseMove, local, QPointF(viewport.mapToGlobal(local.toPoint())),
+                        Qt.MouseButton.NoButton, Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(viewport, event)
+    qtbot.wait(10)
 
 
 @pytest.fixture
@@ -104,6 +115,17 @@ def test_hovering_a_point_shows_its_image_and_class(view, qtbot):
     assert not view.card.isVisible()
 
 
+def test_presenter_text_scale_grows_the_dots_and_the_card(view, qtbot):
+    view.show_points(_points(0), 1, animate=False)
+    view.set_text_scale(1.5)
+    assert view.scatter.opts["size"] == pytest.approx(18)
+    _move_mouse(qtbot, view, view.scene_position(3))
+    wait_for(qtbot, lambda: view.hovered == 3, timeout=2_000)
+    assert view.card.image.pixmap().width() == 192
+    view.set_text_scale(1.0)
+    assert view.scatter.opts["size"] == pytest.approx(12)
+
+
 def test_the_controller_hands_the_projection_to_the_view(qtbot):
     tab = TrainTab()
     qtbot.addWidget(tab)
@@ -149,7 +171,14 @@ def test_a_real_training_run_moves_the_points_each_epoch(qtbot, tmp_path, tiny_s
         wait_for(qtbot, lambda: tab.projection.hovered is not None, timeout=2_000)
         hovered = tab.projection.hovered  # i, or a point drawn on the same spot
         assert np.allclose(tab.projection.positions[hovered], tab.projection.positions[i], atol=0.05)
-        assert tab.projection.card.isVisible()
+        pv = tab.projection
+        assert pv.card.isVisible()
+        # The card sits beside the plot, not on its points, and a ring marks the hovered point.
+        viewport = pv.plot.viewport()
+        plot_rect = QRect(viewport.mapTo(pv.card.parentWidget(), QPoint(0, 0)), viewport.size())
+        assert not pv.card.geometry().intersects(plot_rect)
+        ring_x, ring_y = pv.ring.getData()
+        assert len(ring_x) == 1 and np.allclose([ring_x[0], ring_y[0]], pv.positions[hovered])
         assert tab.projection.card.caption.text() == f"class {info.class_names[info.projection_labels[hovered]]}"
     finally:
         assert tab.shutdown(60_000)
