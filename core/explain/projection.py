@@ -33,8 +33,8 @@ def pca_2d(features: np.ndarray) -> np.ndarray:
     if len(x) <= x.shape[1]:
         # N images, D features, N <= D (a few hundred against 2,048): the principal-component scores are
         # the top eigenvectors of the N x N Gram matrix scaled by the square roots of their eigenvalues.
-        # A symmetric N x N eigenproblem costs a fraction of an SVD of the N x D data (measured in
-        # bench/projection.py: about 10x less at N = 300).
+        # A symmetric N x N eigenproblem costs a fraction of an SVD of the N x D data (bench/projection.py,
+        # 2-core machine: 7x to 30x less for N = 60 to 300).
         values, vectors = np.linalg.eigh(x @ x.T)
         top = np.argsort(values)[::-1][:k]
         out[:, :k] = vectors[:, top] * np.sqrt(np.maximum(values[top], 0.0))
