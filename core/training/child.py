@@ -63,6 +63,7 @@ class _PipeListener:
     def __init__(self, conn):
         self.conn = conn
         self.lock = threading.Lock()  # the session's thread and the main thread both send
+        self.probe = None  # a core.training.projection_probe.ProjectionProbe, once the data is loaded
 
     def send(self, kind: MessageKind, payload=None) -> None:
         with self.lock:
@@ -75,6 +76,8 @@ class _PipeListener:
         self.send(MessageKind.BATCH, progress)
 
     def on_epoch(self, metrics):
+        if self.probe is not None:
+            metrics.projection = self.probe.project()
         self.send(MessageKind.EPOCH, metrics)
 
     def on_log(self, message):
@@ -125,6 +128,7 @@ class ControlRelay:
 def _load(job: TrainJob, out: _PipeListener):
     """The session for ``job`` on its data, after telling the parent what was loaded."""
     from core.training.data import fine_tune_shape, load_training_data
+    from core.training.projection_probe import ProjectionProbe
     from core.training.session import TrainingSession
 
     size, classes = fine_tune_shape(job.initial_model)  # fine-tuning reads the data at the model's size
@@ -138,11 +142,14 @@ def _load(job: TrainJob, out: _PipeListener):
     for _, reason in ds.skipped[:5]:
         out.send(MessageKind.LOG, f"skipped: {reason}")
     picks = strip_indices(ds.val.y, ds.num_classes, job.strip_size)
+    out.probe = probe = ProjectionProbe.for_split(session, ds.val, ds.num_classes)
+    session.val_forward = probe.validation_probabilities if probe else None
     out.send(MessageKind.DATASET, DatasetInfo(
         list(ds.class_names),
         {"train": len(ds.train), "val": len(ds.val), "test": len(ds.test)},
         ds.val.x[picks] if picks else np.zeros((0, 1, 1, 3), np.uint8),
         [int(ds.val.y[i]) for i in picks], picks,
+        probe.thumbnails() if probe else None, probe.labels if probe else None,
     ))
     return session
 

@@ -105,6 +105,8 @@ class DatasetInfo:
     strip_images: np.ndarray  # fixed validation images for the "network learning" strip
     strip_labels: list[int]
     strip_index: list[int]  # their positions in the validation split
+    projection_images: np.ndarray | None = None  # (N, 64, 64, 3) thumbnails of the images EpochMetrics.projection places
+    projection_labels: list[int] | None = None
 
 
 @dataclass

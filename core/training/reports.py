@@ -49,6 +49,7 @@ class EpochMetrics:
     seconds: float
     learning_rate: float
     val_predictions: list[int] | None = None  # predicted class of each validation image
+    projection: np.ndarray | None = None  # (N, 2) points of DatasetInfo.projection_images (training child only)
 
 
 @dataclass

@@ -137,6 +137,7 @@ class TrainingSession:
         self._resume = threading.Event()
         self._resume.set()
         self.model = None
+        self.val_forward: Callable | None = None  # images -> probabilities, or None: the evaluator's (the probe's)
 
     # -- control, from any thread --------------------------------------------------
     def stop(self) -> None:
@@ -354,7 +355,9 @@ class TrainingSession:
         val = self.dataset.val
         if not len(val):
             return None, None, None
-        probs = run.evaluator.probabilities_in_batches(val.x)
+        probs = self.val_forward(val.x) if self.val_forward else None  # one pass with the projection's features
+        if probs is None:
+            probs = run.evaluator.probabilities_in_batches(val.x)
         rep = classification_report(probs, val.y, list(self.dataset.class_names))
         return rep["loss"], rep["accuracy"], probs.argmax(axis=1).tolist()
 
@@ -366,7 +369,8 @@ class TrainingSession:
         cur_lr = float(keras.ops.convert_to_numpy(run.model.optimizer.learning_rate))
         m = EpochMetrics(epoch + 1, loss, acc, val_loss, val_acc, time.perf_counter() - t_epoch, cur_lr, val_pred)
         run.history.append(m)
-        run.card["epochs"].append({k: v for k, v in dataclasses.asdict(m).items() if k != "val_predictions"})
+        run.card["epochs"].append({k: v for k, v in dataclasses.asdict(m).items()
+                                   if k not in ("val_predictions", "projection")})
         key_acc = val_acc if val_acc is not None else m.accuracy
         key_loss = val_loss if val_loss is not None else m.loss
         if run.best.beaten_by(key_acc, key_loss):

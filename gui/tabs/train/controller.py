@@ -146,6 +146,8 @@ class TrainController(QObject):
     def on_dataset(self, info) -> None:
         self.dataset = info
         self.live.show_strip(info.strip_images, info.strip_labels, info.class_names)
+        if info.projection_images is not None:
+            self.live.show_projection_images(info.projection_images, info.projection_labels, info.class_names)
 
     def on_started(self, info) -> None:
         """``info``: the session's :class:`core.training.reports.RunStart`."""
@@ -162,6 +164,8 @@ class TrainController(QObject):
             preds = [metrics.val_predictions[i] for i in info.strip_index if i < len(metrics.val_predictions)]
             if len(preds) == len(info.strip_labels):
                 self.live.show_guesses(info.strip_labels, preds, info.class_names)
+        if metrics.projection is not None:
+            self.live.show_projection(metrics.projection, metrics.epoch)
         self._dirty = True
 
     def redraw(self, force: bool = False) -> None:

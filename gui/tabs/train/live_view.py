@@ -11,10 +11,11 @@ import math
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QSplitter, QVBoxLayout, QWidget
 
 from gui.tabs.train.history import CurveHistory
 from gui.widgets import BAD, GOOD, ImageStrip, MessageBanner, big_font
+from gui.widgets.projection import ProjectionView
 
 pg.setConfigOptions(antialias=True, background="w", foreground="#222")
 
@@ -85,6 +86,7 @@ class LiveView(QWidget):
         self.loss_plot = CurvePlot("Loss", "cross-entropy")
         self.acc_plot = CurvePlot("Accuracy", "accuracy")
         self.acc_plot.setYRange(0, 1.02)
+        self.projection = ProjectionView()
         self.strip_title = QLabel("Validation images: the network's guess after each epoch")
         self.strip_title.setFont(big_font(self, 15, bold=True))
         self.strip = ImageStrip(STRIP_THUMB)
@@ -99,16 +101,28 @@ class LiveView(QWidget):
         status_row.addWidget(self.epoch_label)
         status_row.addStretch(1)
         status_row.addWidget(self.rate_label)
-        plots = QHBoxLayout()
-        plots.addWidget(self.loss_plot)
-        plots.addWidget(self.acc_plot)
+        curves = QHBoxLayout()
+        curves.addWidget(self.loss_plot)
+        curves.addWidget(self.acc_plot)
+        curves_and_legend = QVBoxLayout()
+        curves_and_legend.addWidget(self.legend)
+        curves_and_legend.addLayout(curves, 1)
+        curves_box = QWidget()
+        curves_box.setLayout(curves_and_legend)
+        curves_and_legend.setContentsMargins(0, 0, 0, 0)
+        # The curves take two thirds, the feature projection the rest; a teacher can drag the divider.
+        self.plots = plots = QSplitter(Qt.Orientation.Horizontal)
+        plots.addWidget(curves_box)
+        plots.addWidget(self.projection)
+        plots.setStretchFactor(0, 2)
+        plots.setStretchFactor(1, 1)
+        plots.setChildrenCollapsible(False)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.banner)
         lay.addWidget(self.progress)
         lay.addLayout(status_row)
-        lay.addWidget(self.legend)
-        lay.addLayout(plots, 1)
+        lay.addWidget(plots, 1)
         lay.addWidget(self.strip_title)
         lay.addWidget(self.strip)
 
@@ -120,6 +134,7 @@ class LiveView(QWidget):
         """A new run: clear the last one's figures and show a busy bar while the data loads."""
         self.banner.hide()
         self.strip.set_items([], [])
+        self.projection.clear()
         self.progress.setRange(0, 0)
         self.progress.setFormat("loading data…")
         self.epoch_label.setText("Loading data…")
@@ -140,6 +155,14 @@ class LiveView(QWidget):
         pairs = list(zip(true_labels, predicted, strict=True))
         self.strip.set_captions([f"{class_names[t]} → {class_names[p]}" for t, p in pairs],
                                 [GOOD if t == p else BAD for t, p in pairs])
+
+    def show_projection_images(self, images, labels, class_names) -> None:
+        """The validation images the feature projection will place, before the first epoch."""
+        self.projection.set_images(images, labels, class_names)
+
+    def show_projection(self, points, epoch: int) -> None:
+        """An epoch's projected points: they glide there from the last epoch's places."""
+        self.projection.show_points(points, epoch)
 
     def show_curves(self, history: CurveHistory) -> None:
         self.loss_plot.show_metric(history, "loss")

@@ -69,6 +69,7 @@ class TrainTab(QWidget):
         self.start_button, self.pause_button, self.stop_button = p.start_button, p.pause_button, p.stop_button
         self.banner, self.progress, self.epoch_label, self.rate_label = lv.banner, lv.progress, lv.epoch_label, lv.rate_label
         self.loss_plot, self.acc_plot, self.strip = lv.loss_plot, lv.acc_plot, lv.strip
+        self.projection = lv.projection
         self.log_view, self.test_label = r.log_view, r.test_label
         self.confusion, self.wrong, self.wrong_title = r.confusion, r.wrong, r.wrong_title
         self.use_button, self.save_button = r.use_button, r.save_button
