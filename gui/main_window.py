@@ -69,6 +69,7 @@ class MainWindow(QMainWindow):
         self.backend_loaded = False
         self.model_error: str | None = None
         self.closing = False
+        self.close_deadline = 0.0
         self.closed_cleanly = False
         self.user_dir_problem: str | None = None
         self.user_dir_box = None
@@ -334,6 +335,7 @@ class MainWindow(QMainWindow):
         if self.closing:
             return
         self.closing = True
+        self.close_deadline = time.perf_counter() + 60  # then shutdown() waits for what is left
         self.save_settings()
         for tab in self.all_tabs:
             if tab.busy():
@@ -352,8 +354,12 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(0, self._finish_close)  # after the Train tab has handled the end itself
 
     def _finish_close(self) -> None:
-        """Close once nothing is left running; a training or an export that ends calls this again."""
+        """Close once nothing is left running; a training or an export that ends calls this again, and a
+        tab still busy (the residual-vs-plain run ends within a batch) is looked at again shortly."""
         if self.closed_cleanly or self.train_tab.busy() or self.exporter.running:
+            return
+        if any(tab.busy() for tab in self.all_tabs) and time.perf_counter() < self.close_deadline:
+            QTimer.singleShot(100, self._finish_close)  # never wait on the UI thread
             return
         self.shutdown()
         self.closed_cleanly = True

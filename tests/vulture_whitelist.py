@@ -47,4 +47,7 @@ _.frames_read
 _.backend_loaded
 _.user_dir_label
 _.pause_action
+# the Inside tab: feature-map requests sent to the worker, the grid's tile size
+_.requests_sent
+_.tile_shape
 _.process

@@ -70,29 +70,6 @@ def align(points: np.ndarray, previous: np.ndarray | None) -> np.ndarray:
     return p @ procrustes_rotation(p, previous)
 
 
-def mean_movement(a: np.ndarray, b: np.ndarray) -> float:
-    """Mean distance each point moves from ``a`` to ``b``."""
-    return float(np.linalg.norm(np.asarray(a) - np.asarray(b), axis=1).mean())
-
-
-def class_separation(points: np.ndarray, labels) -> float:
-    """Between-class over within-class spread of 2-D points (higher: classes further apart).
-
-    The ratio of the mean squared distance of class centres from the overall
-    centre to the mean squared distance of points from their class centre.
-    """
-    p = np.asarray(points, dtype=np.float64)
-    y = np.asarray(labels)
-    centre = p.mean(axis=0)
-    between = within = 0.0
-    for c in np.unique(y):
-        members = p[y == c]
-        mid = members.mean(axis=0)
-        between += len(members) * float(((mid - centre) ** 2).sum())
-        within += float(((members - mid) ** 2).sum())
-    return between / within if within > 0 else float("inf")
-
-
 class ProjectionTracker:
     """Projects each epoch's features to 2-D, aligned to the epoch before, so the points move smoothly."""
 

@@ -10,17 +10,9 @@ differ only in the shortcuts.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 from core.model.resnet import ResNet50
-
-SHORTCUT_NAME = re.compile(r"^(res|bn)\d+a_branch1$")
-
-
-def is_shortcut_layer(layer) -> bool:
-    """True for the layers only the residual net has: Add, ``res*a_branch1`` and ``bn*a_branch1``."""
-    return type(layer).__name__ == "Add" or bool(SHORTCUT_NAME.match(layer.name))
 
 
 def plain_twin(input_shape: Sequence[int] = (64, 64, 3), classes: int = 6, *, depth: int | None = None,

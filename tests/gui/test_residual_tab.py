@@ -102,3 +102,26 @@ def test_window_has_the_tab_after_collect_and_inside_and_closes_cleanly(make_win
     assert win.tabs.widget(names.index("Residual vs plain")) is win.residual_tab
     close_window(qtbot, win)
     assert win.closed_cleanly
+
+
+def test_closing_the_window_during_a_run_waits_for_it_without_blocking(make_window, qtbot, signs_dir):
+    """Closing asks the run to stop and waits for its last batch on a timer, not on the UI thread."""
+    from tools.lateness import LatenessProbe
+
+    win = make_window(background=False)
+    tab, c = win.residual_tab, win.residual_tab.controller
+    c.data_source = str(signs_dir)
+    idle = _measure(qtbot, 2.0)
+    assert tab.start(epochs=100, **SMALL)
+    wait_for(qtbot, lambda: c.history.batches_seen >= 2, timeout=300_000)
+    probe = LatenessProbe()
+    probe.start()
+    win.close()  # the event is ignored until the run has ended
+    assert not win.closed_cleanly and tab.busy()
+    wait_for(qtbot, lambda: not tab.busy(), timeout=120_000)
+    probe.stop()
+    stats = probe.stats()
+    print("UI-thread lateness while closing during compare:", json.dumps(stats))
+    assert_ui_thread_not_blocked(stats, idle)
+    wait_for(qtbot, lambda: win.closed_cleanly, timeout=60_000)
+    assert c.result is not None and c.result.stopped

@@ -25,7 +25,6 @@ class HeatmapChoice(QObject):
         self.on = False
         self.layer = "stage4"
         self.chosen = TOP
-        self.waiting = False  # switched on, no map back yet
         self.last = None  # the map on screen (core.explain.cam.Heatmap), None when none is shown
         controls, bars = tab.results.heatmap_controls, tab.results.bars
         controls.toggled.connect(self.set_on)
@@ -37,7 +36,7 @@ class HeatmapChoice(QObject):
         on = bool(on)
         if on == self.on:
             return
-        self.on, self.waiting = on, on
+        self.on = on
         self.tab.results.heatmap_controls.show_on(on)
         if on:
             self.tab.results.heatmap_controls.show_caption("loading…")
@@ -89,7 +88,6 @@ class HeatmapChoice(QObject):
         tab.results.input_view.set_heatmap(None if shown is None else shown.map)
         if shown is None:
             return
-        self.waiting = False
         names = tab.controller.class_names
         name = names[shown.class_index] if shown.class_index < len(names) else str(shown.class_index)
         which = "top class" if self.chosen == TOP else "clicked; Esc: top class"

@@ -31,7 +31,6 @@ class CompareHistory:
         self.layers: list[str] = []
         self.nets = {name: NetCurves() for name in NETS}
         self.epochs_planned = 0
-        self.last_batch = None
 
     @property
     def batches_seen(self) -> int:
@@ -51,7 +50,6 @@ class CompareHistory:
             net.batch_x.append(x)
             net.batch_loss.append(b.loss[name])
             net.batch_accuracy.append(b.accuracy[name])
-        self.last_batch = b
 
     def add_epoch(self, e) -> None:
         for name, net in self.nets.items():

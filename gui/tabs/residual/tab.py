@@ -56,6 +56,10 @@ class ResidualTab(QWidget):
         settings.setValue("residual/batchnorm", v.batchnorm.isChecked())
         settings.setValue("residual/images", v.images.value())
 
+    def presenter_controls(self) -> dict:
+        """What presenter mode hides until the cursor nears the top edge: the settings and Start / Stop."""
+        return {"top": [self.view.settings_bar]}
+
     def busy(self) -> bool:
         return self.controller.running
 

@@ -118,7 +118,9 @@ class ResidualView(QWidget):
         self._lay_out()
 
     def _lay_out(self) -> None:
-        settings = QHBoxLayout()
+        self.settings_bar = QWidget()  # the settings and Start / Stop: what presenter mode hides at the top
+        settings = QHBoxLayout(self.settings_bar)
+        settings.setContentsMargins(0, 0, 0, 0)
         for label, widget in (("Epochs", self.epochs), ("Identity blocks", self.depth), ("Training images", self.images)):
             settings.addWidget(QLabel(label))
             settings.addWidget(widget)
@@ -130,7 +132,7 @@ class ResidualView(QWidget):
         plots.addWidget(self.loss_plot)
         plots.addWidget(self.acc_plot)
         lay = QVBoxLayout(self)
-        lay.addLayout(settings)
+        lay.addWidget(self.settings_bar)
         lay.addWidget(self.banner)
         lay.addWidget(self.progress)
         lay.addWidget(self.status_label)

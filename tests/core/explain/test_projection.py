@@ -9,8 +9,6 @@ import pytest
 from core.explain.projection import (
     ProjectionTracker,
     align,
-    class_separation,
-    mean_movement,
     normalise,
     pca_2d,
 )
@@ -20,6 +18,29 @@ from core.training.settings import TrainSettings
 from tests.conftest import tiny_builder, write_image
 
 EVENT_TIMEOUT = 120  # seconds: a spawned child imports TensorFlow before its first message
+
+
+def mean_movement(a: np.ndarray, b: np.ndarray) -> float:
+    """Mean distance each point moves from ``a`` to ``b``."""
+    return float(np.linalg.norm(np.asarray(a) - np.asarray(b), axis=1).mean())
+
+
+def class_separation(points: np.ndarray, labels) -> float:
+    """Between-class over within-class spread of 2-D points (higher: classes further apart).
+
+    The ratio of the mean squared distance of class centres from the overall
+    centre to the mean squared distance of points from their class centre.
+    """
+    p = np.asarray(points, dtype=np.float64)
+    y = np.asarray(labels)
+    centre = p.mean(axis=0)
+    between = within = 0.0
+    for c in np.unique(y):
+        members = p[y == c]
+        mid = members.mean(axis=0)
+        between += len(members) * float(((mid - centre) ** 2).sum())
+        within += float(((members - mid) ** 2).sum())
+    return between / within if within > 0 else float("inf")
 
 
 def _clusters(rng, n_per_class=30, classes=4, dim=256, spread=8.0, noise=1.0):

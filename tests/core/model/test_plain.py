@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
 from core.errors import ModelConfigError
-from core.model.plain import build_pair, is_shortcut_layer, plain_twin
+from core.model.plain import build_pair, plain_twin
 from core.model.resnet import ResNet50
 
 AUTO_NAMED = ("InputLayer", "ZeroPadding2D", "Activation", "Add", "MaxPooling2D", "Flatten")
+
+SHORTCUT_NAME = re.compile(r"^(res|bn)\d+a_branch1$")
+
+
+def is_shortcut_layer(layer) -> bool:
+    """The layers only the residual net has: each Add, and each shortcut conv ``res*a_branch1`` and its
+    BatchNorm ``bn*a_branch1``."""
+    return type(layer).__name__ == "Add" or bool(SHORTCUT_NAME.match(layer.name))
 
 
 def _layer_list(model, drop_shortcuts=False):
