@@ -92,6 +92,19 @@ def load_signs():
     return load_dataset(data_dir())
 
 
+def cpu_model() -> str:
+    """The CPU's name as lscpu shows it ("model name" in /proc/cpuinfo), or the platform's."""
+    import platform
+
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def machine() -> dict:
     import platform
 

@@ -20,13 +20,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import subprocess
 import sys
 import time
-from pathlib import Path
 
-from bench.common import REPO, RESULTS, data_dir, emit, median, run_worker
+from bench.common import REPO, RESULTS, cpu_model, data_dir, emit, median, run_worker
 
 TARGET_SECONDS = 300
 
@@ -72,16 +70,6 @@ def _compare_run(args) -> dict:
     return data
 
 
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
 def _table(rounds: list[dict], load: list[float]) -> str:
     comp = [r["compare"]["process_seconds"] for r in rounds]
     base = [r["baseline"]["process_seconds"] for r in rounds]
@@ -90,7 +78,7 @@ def _table(rounds: list[dict], load: list[float]) -> str:
     lines = [
         "# bench.compare: the default residual-vs-plain run, end to end",
         "",
-        f"{cpu_name()}, {os.cpu_count()} CPUs, load average {load[0]:.1f} before / "
+        f"{cpu_model()}, {os.cpu_count()} CPUs, load average {load[0]:.1f} before / "
         f"{load[1]:.1f} after; {len(rounds)} round(s). Settings: epochs {s['epochs']}, depth "
         f"{'notebook' if s['depth'] is None else s['depth']}, {s['train_images']} training images, batch "
         f"{s['batch_size']}, BatchNorm {'on' if s['batchnorm'] else 'off'}.",

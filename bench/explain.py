@@ -24,11 +24,10 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from pathlib import Path
 
 import numpy as np
 
-from bench.common import RESULTS, data_dir, machine, median, percentile
+from bench.common import RESULTS, cpu_model, data_dir, machine, median, percentile
 
 VARIANTS = ("classify", "classify + heatmap stage 4", "classify + heatmap stage 3",
             "classify + heatmap stage 4, TensorFlow pass")
@@ -47,16 +46,6 @@ def frames_from_signs(n: int) -> list[np.ndarray]:
         frame[20:220, 60:260] = img
         out.append(frame)
     return out
-
-
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return machine()["cpu"]
 
 
 def measure(n_frames: int, find_hand: bool) -> dict:
@@ -103,7 +92,7 @@ def measure(n_frames: int, find_hand: bool) -> dict:
                      "fps_at_p50": round(1000.0 / p50, 1), "ratio_to_classify": round(p50 / base, 2),
                      "no_hand_frames": no_hand[v]})
     return {"frames": n_frames, "find_hand": find_hand, "engine": clf.engine, "rows": rows,
-            "cpu": cpu_name(), "machine": machine()}
+            "cpu": cpu_model(), "machine": machine()}
 
 
 def table(result: dict) -> str:

@@ -37,7 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.common import RESULTS, data_dir, machine, percentile
+from bench.common import RESULTS, cpu_model, data_dir, machine, percentile
 
 BLOCKS = ("res2c", "res3b", "res4f")
 
@@ -225,7 +225,7 @@ def main(argv=None) -> int:
         app = QApplication.instance() or QApplication([])
         t0 = time.perf_counter()
         m = machine()
-        res = {"machine": m, "cpu_model": _cpu_model(),
+        res = {"machine": m, "cpu_model": cpu_model(),
                "per_frame": per_frame(shipped_model_path(), args.rounds, args.per_round),
                "window": live_window(app, args.seconds, Path(tmp))}
         res["seconds"] = round(time.perf_counter() - t0, 1)
@@ -240,16 +240,6 @@ def main(argv=None) -> int:
     out.with_suffix(".json").write_text(json.dumps(res, indent=1))
     print("\n".join(lines))
     os._exit(0)  # past PySide6 + TensorFlow finalisation (see tests/conftest.py: pytest_unconfigure)
-
-
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return "unknown"
 
 
 if __name__ == "__main__":

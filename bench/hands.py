@@ -34,9 +34,8 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.common import data_dir, emit, percentile
+from bench.common import cpu_model, data_dir, emit, percentile
 from bench.infer import make_model_file
-from bench.predict import cpu_model
 
 
 def moving_hand(photo: np.ndarray, background: np.ndarray, n: int = 40, side: int = 200) -> list[np.ndarray]:

@@ -26,7 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.common import REPO, data_dir, emit, median
+from bench.common import REPO, cpu_model, data_dir, emit, median
 
 FULL_PATH = ("import sys\n"
              "from core.device import import_backend_quietly\n"
@@ -48,19 +48,6 @@ def timed(cmd: list[str], env: dict) -> dict:
         raise RuntimeError(f"{' '.join(cmd)} failed (rc {proc.returncode}): {err[-2000:]}")
     scale = 1 if sys.platform == "darwin" else 1024  # ru_maxrss: bytes on macOS, KiB on Linux
     return {"wall_s": round(wall, 3), "peak_rss_mb": round(usage.ru_maxrss * scale / 2**20, 1)}
-
-
-def cpu_model() -> str:
-    """The CPU's name as lscpu shows it ("model name" in /proc/cpuinfo), or the platform's."""
-    import platform
-
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def main(argv=None) -> None:

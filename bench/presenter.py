@@ -22,14 +22,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import sys
 import tempfile
 import time
 from pathlib import Path
 from types import SimpleNamespace
 
-from bench.common import RESULTS, emit, median, percentile
+from bench.common import RESULTS, cpu_model, emit, median, percentile
 
 FRAMES = 5  # predictions shown per round in each mode
 SCREEN = {"synchronousWindowSystemEvents": False, "windowFrameMargins": False,
@@ -41,16 +40,6 @@ def _ms(fn, *args) -> float:
     t0 = time.perf_counter()
     fn(*args)
     return (time.perf_counter() - t0) * 1000
-
-
-def _cpu() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def _prediction(i: int):
@@ -150,7 +139,7 @@ def main(argv=None) -> int:
     (work / "screen.json").write_text(json.dumps(SCREEN))
     os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={work / 'screen.json'}"
     os.environ["HANDSIGN_HOME"] = str(work / "home")
-    res = {"date": time.strftime("%Y-%m-%d"), "cpu": _cpu(), "cores": os.cpu_count(), "reps": args.reps,
+    res = {"date": time.strftime("%Y-%m-%d"), "cpu": cpu_model(), "cores": os.cpu_count(), "reps": args.reps,
            "rows": measure(args.reps)}
     text = report(res, args.reps)
     print(text)

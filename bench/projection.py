@@ -35,8 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.common import RESULTS, emit, load_signs, machine, percentile
-from bench.predict import cpu_model
+from bench.common import RESULTS, cpu_model, emit, load_signs, machine, percentile
 
 VARIANTS = ("validation", "shared", "separate", "pca_align", "svd_align")
 

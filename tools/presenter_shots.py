@@ -17,28 +17,13 @@ import json
 import os
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from tools.screenshots import _settle, _wait
 
 SCREEN = {"synchronousWindowSystemEvents": False, "windowFrameMargins": False,
           "screens": [{"name": "projector", "x": 0, "y": 0, "width": 1920, "height": 1080,
                        "logicalDpiX": 96, "logicalDpiY": 96, "dpr": 1}]}
-
-
-def _wait(app, cond, timeout=900.0):
-    end = time.monotonic() + timeout
-    while not cond():
-        if time.monotonic() > end:
-            raise TimeoutError("screenshot state not reached")
-        app.processEvents()
-        time.sleep(0.01)
-
-
-def _settle(app, seconds):
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        app.processEvents()
-        time.sleep(0.01)
 
 
 def main(argv=None) -> int:
@@ -112,7 +97,7 @@ def _train(app, win, args, shot) -> None:
     tt.epochs.setValue(args.epochs)
     tt.max_per_class.setValue(args.per_class)
     tt.start_training()
-    _wait(app, lambda: tt.epochs_seen >= max(2, args.epochs - 1))
+    _wait(app, lambda: tt.epochs_seen >= max(2, args.epochs - 1), timeout=900.0)
     _settle(app, 1.0)
     shot("presenter-train")
     tt.stop_training()

@@ -56,21 +56,11 @@ def _conv_bn_pairs(model) -> dict[str, str]:
     return pairs
 
 
-def constant_forward(model):
-    """``x -> model(x, training=False)`` with the weights baked in as constants and BatchNorm folded.
-
-    TensorFlow only.  For a model whose weights no longer change (one loaded
-    from a file): oneDNN reorders constant convolution filters once and caches
-    them, where variable filters are reordered on every call, and each
-    Conv2D -> BatchNormalization pair becomes one convolution with scaled
-    kernels and a new bias (``gamma * (conv(x) + b - mean) / sqrt(var + eps) + beta``),
-    so Conv2D + BiasAdd (+ Add) + ReLU fuse into one kernel.  bench/infer.py
-    measured the batch-1 forward pass at about 1.6x faster.  Later weight
-    updates are not seen: never use it on a model that is being trained.
-    Returns a ``tf.function`` taking float32 ``(N, H, W, C)``.
-    """
+def folded_values(model) -> dict:
+    """``{id(variable): float32 value}`` for every variable of ``model``, with each Conv2D -> BatchNormalization
+    pair folded into the convolution; the BatchNormalization left behind computes ``x + shift`` (exactly ``x``
+    when the conv has a bias).  Used by :func:`constant_forward` and by ``core.explain.cam``."""
     import numpy as np
-    import tensorflow as tf
 
     values = {id(v): np.asarray(v.numpy(), dtype=np.float32) for v in model.variables}
 
@@ -85,11 +75,29 @@ def constant_forward(model):
         if conv.use_bias:
             values[id(conv.bias)] = (f64(conv.bias) * factor + shift).astype(np.float32)
             shift = np.zeros_like(shift)
-        # The BatchNormalization that is left computes x + shift (exactly x when the conv has a bias).
         values[id(bn.gamma)] = np.ones_like(values[id(bn.gamma)])
         values[id(bn.beta)] = shift.astype(np.float32)
         values[id(bn.moving_mean)] = np.zeros_like(values[id(bn.moving_mean)])
         values[id(bn.moving_variance)] = np.full_like(values[id(bn.moving_variance)], 1.0 - bn.epsilon)
+    return values
+
+
+def constant_forward(model):
+    """``x -> model(x, training=False)`` with the weights baked in as constants and BatchNorm folded.
+
+    TensorFlow only.  For a model whose weights no longer change (one loaded
+    from a file): oneDNN reorders constant convolution filters once and caches
+    them, where variable filters are reordered on every call, and each
+    Conv2D -> BatchNormalization pair becomes one convolution with scaled
+    kernels and a new bias (``gamma * (conv(x) + b - mean) / sqrt(var + eps) + beta``),
+    so Conv2D + BiasAdd (+ Add) + ReLU fuse into one kernel.  bench/infer.py
+    measured the batch-1 forward pass at about 1.6x faster.  Later weight
+    updates are not seen: never use it on a model that is being trained.
+    Returns a ``tf.function`` taking float32 ``(N, H, W, C)``.
+    """
+    import tensorflow as tf
+
+    values = folded_values(model)
     trainable = [values[id(v)] for v in model.trainable_variables]
     non_trainable = [values[id(v)] for v in model.non_trainable_variables]
     h, w, c = model.input_shape[1:]
