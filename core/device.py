@@ -4,6 +4,9 @@ Device strings are ``"cpu"`` or ``"gpu:N"``.  Works for the TensorFlow and the
 JAX Keras backends.  Settings TensorFlow reads only at start-up (its log
 level, Keras's folder) are set by :func:`quiet_tensorflow`, which entry points
 call before anything imports TensorFlow.
+
+:class:`DeviceProbe` lists the devices in a short spawned child process, for
+the app, which must not import TensorFlow itself just to fill a device list.
 """
 
 from __future__ import annotations
@@ -51,6 +54,73 @@ def list_devices() -> list[str]:
         except RuntimeError:
             pass
     return devices
+
+
+def _report_devices(queue) -> None:
+    """The probe child's body: import the backend quietly, put its device list on ``queue``."""
+    try:
+        import_backend_quietly()
+        queue.put(list_devices())
+    except BaseException as exc:  # the parent falls back to ["cpu"]
+        queue.put(f"{type(exc).__name__}: {exc}")
+
+
+class DeviceProbe:
+    """``list_devices()`` answered by a spawned child process, so the caller never imports TensorFlow.
+
+    :meth:`run` blocks (about TensorFlow's import time) and always answers: ``["cpu"]`` when the
+    child fails, times out or is stopped.  :meth:`stop` (any thread) ends a running child at once.
+    """
+
+    def __init__(self, timeout_s: float = 120.0):
+        self.timeout_s = timeout_s
+        self._proc = None
+        self._stopped = False
+
+    def run(self) -> list[str]:
+        import multiprocessing as mp
+        import queue as queue_module
+
+        if self._stopped:
+            return ["cpu"]
+        ctx = mp.get_context("spawn")  # never fork a process that has Qt threads
+        answers = ctx.Queue()
+        self._proc = proc = ctx.Process(target=_report_devices, args=(answers,), name="device-probe", daemon=True)
+        proc.start()
+        try:
+            answer = self._wait(proc, answers, queue_module.Empty)
+        finally:
+            if proc.is_alive():
+                proc.join(5)
+            if proc.is_alive():
+                proc.kill()
+                proc.join()
+            answers.close()
+            answers.join_thread()
+        if isinstance(answer, list) and answer and answer[0] == "cpu":
+            return [str(d) for d in answer]
+        log.warning("device probe failed (%s); offering the CPU only", answer)
+        return ["cpu"]
+
+    def _wait(self, proc, answers, empty):
+        """The child's answer; "no answer" once it has died without one, was stopped, or ran out of time."""
+        import time
+
+        deadline = time.monotonic() + self.timeout_s
+        while time.monotonic() < deadline and not self._stopped:
+            alive = proc.is_alive()
+            try:
+                return answers.get(timeout=0.2 if alive else 1.0)  # a dead child's last put is still in the pipe
+            except (empty, OSError, EOFError, ValueError):
+                if not alive:
+                    break
+        return "no answer"
+
+    def stop(self) -> None:
+        self._stopped = True
+        proc = self._proc
+        if proc is not None and proc.is_alive():
+            proc.kill()
 
 
 def parse_device(device: str) -> tuple[str, int]:

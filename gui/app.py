@@ -1,8 +1,10 @@
 """Entry point of the desktop app (``handsign-studio``).
 
 The window is shown before anything imports TensorFlow; the model loads in the
-background.  ``--smoke`` prints how long that took and quits once the model is
-loaded (or failed), for tests and packaging checks.
+background (on LiteRT, without TensorFlow, when the model's checked conversion
+is at hand).  ``--smoke`` prints how long that took and quits once the model is
+loaded (or failed), for tests and packaging checks; with ``--video`` it waits
+for the first live predictions on that video (``gui.smoke.StartupReport``).
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ def parse_args(argv):
     p.add_argument("--model", help="a .keras model to open instead of the shipped / last-used one")
     p.add_argument("--no-camera", action="store_true", help="do not start the last-used source at start-up")
     p.add_argument("--smoke", action="store_true", help="print start-up timings and quit when the model is loaded")
+    p.add_argument("--video", metavar="FILE", help="open this video file at start-up instead of the last source")
     p.add_argument("--verbose", "-v", action="store_true")
     p.add_argument("--smoke-test", nargs="*", metavar="IMAGES", help="packaging check: classify these images or "
                    "folders once the model is loaded, print JSON and exit (see gui/smoke.py)")
@@ -78,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     apply_style(app)
     from gui.main_window import MainWindow
 
-    win = MainWindow(model_path=args.model, start_source=not args.no_camera)
+    win = MainWindow(model_path=args.model, start_source=not (args.no_camera or args.video))
     win.show()
     app.processEvents()
     shown = time.perf_counter() - T0
@@ -86,19 +89,15 @@ def main(argv: list[str] | None = None) -> int:
     tf_at_show = "tensorflow" in sys.modules
     app.aboutToQuit.connect(win.shutdown)
     QTimer.singleShot(0, win.start_background)
+    if args.video:
+        win.frames.loop_video = True  # a live source: it keeps playing until the model is ready, however long
+        QTimer.singleShot(0, lambda: win.classify.open_video(args.video))
     watch_start(app, win, args, T0)  # a failed start shows a message box and is logged; runs --smoke-test
     if args.smoke:
-        def report(*_):
-            if win.closing:
-                return
-            loaded = time.perf_counter() - T0
-            print(f"window shown after {shown:.3f} s ({shown_cpu:.3f} s CPU; tensorflow imported then: {tf_at_show}); "
-                  f"model ready after {loaded:.3f} s; error: {win.model_error}", flush=True)
-            win.closed.connect(app.quit)  # quit even if a message box is still open
-            win.close()  # stops the workers first
+        from gui.smoke import StartupReport
 
-        win.model_ready.connect(report)
-        win.model_failed.connect(report)
+        StartupReport(app, win, T0, f"window shown after {shown:.3f} s ({shown_cpu:.3f} s CPU; "
+                      f"tensorflow imported then: {tf_at_show})", live=bool(args.video))
         QTimer.singleShot(120_000, win.close)
     return exit_without_finalizing(app.exec())
 

@@ -1,8 +1,12 @@
 """The main window: the tabs, menus and shortcuts, presenter mode, start-up and an orderly shutdown.
 
-Start-up shows the window first; TensorFlow is imported and the model loaded
-on the inference worker's thread afterwards (``start_background``), with the
-progress in the status bar.  Each tab speaks to the window only through the
+Start-up shows the window first; the model is loaded on the inference
+worker's thread afterwards (``start_background``), with the progress in the
+status bar: on LiteRT, without TensorFlow, when its checked conversion is at
+hand.  TensorFlow is imported in the background only for what needs it: the
+Model tab asks for the Keras summary when it is first shown, the Train tab's
+device list comes from a child process (``gui.workers.devices``) when that tab
+is first shown, and training runs in its own process.  Each tab speaks to the window only through the
 ``gui.tabs.base.Tab`` protocol (settings, busy / stop / shutdown, a status
 message) and its own named methods and signals.  Closing stops the camera, asks
 busy tabs to stop (a training ends within a batch and still saves its model),
@@ -37,6 +41,7 @@ from gui.tabs.model import ModelTab
 from gui.tabs.residual import ResidualTab
 from gui.tabs.train import TrainTab
 from gui.threads import keep_ui_responsive, start_worker, stop_thread
+from gui.workers.devices import DeviceLister
 from gui.workers.inference import InferenceWorker
 
 log = logging.getLogger(__name__)
@@ -49,6 +54,7 @@ class _Requests(QObject):
 
     start = Signal()
     describe = Signal()
+    summary = Signal()  # the Keras summary of the model in use (the Model tab, first shown)
 
 
 class MainWindow(QMainWindow):
@@ -66,7 +72,8 @@ class MainWindow(QMainWindow):
         self.report = None
         self.worker: InferenceWorker | None = None
         self.worker_thread = None
-        self.backend_loaded = False
+        self.backend_loaded = False  # the training backend answered: the Train tab's device list is final
+        self.devices = DeviceLister(self)  # probes in a child process when the Train tab is first shown
         self.model_error: str | None = None
         self.closing = False
         self.close_deadline = 0.0
@@ -173,6 +180,7 @@ class MainWindow(QMainWindow):
         self._requests = _Requests()
         self._requests.start.connect(w.start)
         self._requests.describe.connect(w.describe_architecture)
+        self._requests.summary.connect(w.describe_loaded)
         self.classify.request_frame.connect(w.classify_frame)
         self.classify.request_file.connect(w.classify_file)
         self.classify.request_model.connect(w.load_model)
@@ -184,10 +192,10 @@ class MainWindow(QMainWindow):
         w.hand_ready.connect(self.collect_tab.controller.on_hand)
         w.hands_failed.connect(self._hands_failed)
         w.progress.connect(self._progress)
-        w.devices_found.connect(self.train_tab.set_devices)
-        w.started.connect(self._backend_started)
+        self.devices.devices_found.connect(self._devices_found)
         w.model_loaded.connect(self._model_loaded)
-        w.summary_ready.connect(self.model_tab.show_report)
+        w.summary_ready.connect(self._summary_ready)
+        self.tabs.currentChanged.connect(self._tab_shown)
         w.result_ready.connect(self.classify.on_result)
         w.errored.connect(self._worker_error)
         w.finished.connect(self.classify.on_worker_finished)
@@ -204,6 +212,15 @@ class MainWindow(QMainWindow):
         if self.start_source:
             self.classify_tab.start_last_source()
         self.frames.list_cameras_async()
+        self._tab_shown()
+
+    def _tab_shown(self, *_) -> None:
+        """What a tab needs from TensorFlow is fetched in the background the first time the tab is shown."""
+        shown = self.tabs.currentWidget()
+        if shown is self.train_tab:
+            self.devices.request()
+        elif shown is self.model_tab and self.report is not None and not self.report.summary:
+            self._requests.summary.emit()  # the LiteRT engine has no Keras model: load it for the table
 
     def _wire_inside(self, w: InferenceWorker) -> None:
         """The Inside tab looks at each crop the Classify tab had classified, on the worker's thread."""
@@ -218,8 +235,17 @@ class MainWindow(QMainWindow):
         self.model_status.setText(text)
         self.model_tab.show_loading(text)
 
-    def _backend_started(self) -> None:
+    def _devices_found(self, devices: list) -> None:
         self.backend_loaded = True
+        self.train_tab.set_devices(devices)
+
+    def _summary_ready(self, report) -> None:
+        """The Keras summary (of the model in use, or the bare architecture when there is none)."""
+        if report.trained and (self.report is None or report.path != self.report.path):
+            return  # for a model that has been replaced since
+        if report.trained:
+            self.report = report
+        self.model_tab.show_report(report)
 
     def _model_loaded(self, report) -> None:
         self.report = report
@@ -230,6 +256,7 @@ class MainWindow(QMainWindow):
         self.collect_tab.set_classes(report.class_names)
         self._show_model()
         self.model_ready.emit(report)
+        self._tab_shown()
 
     def _show_model(self) -> None:
         if self.report is None:
@@ -373,6 +400,9 @@ class MainWindow(QMainWindow):
             tab.shutdown()
         self.exporter.shutdown()
         self.presenter.shutdown()
+        self.devices.shutdown()
+        if self.worker is not None:
+            self.worker.join_background()  # a TensorFlow import under way ends first (it cannot be interrupted)
         stop_thread(self.worker_thread)
         self.worker_thread = None
 

@@ -155,3 +155,79 @@ class SmokeRun(QObject):
         self.win.close()
         if self.win.closed_cleanly or not self.win.isVisible():  # already closed: nothing to wait for
             self.app.exit(code)
+
+
+# --------------------------------------------------------------------------- ``--smoke``: start-up timings
+
+
+def memory_mb() -> tuple[float | None, float | None]:
+    """(resident, peak resident) memory of this process in MB; None where the platform does not say."""
+    rss = peak = None
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith(("VmRSS:", "VmHWM:")):
+                    value = int(line.split()[1]) / 1024
+                    rss, peak = (value, peak) if line.startswith("VmRSS") else (rss, value)
+    except OSError:
+        pass
+    return rss, peak
+
+
+class StartupReport(QObject):
+    """``--smoke``: print one line of start-up timings and quit, once the model is ready, or with ``--video``
+    once ``live_frames`` frames of the video have been classified (the first one's time is "first live
+    prediction").  The line also says which engine classified, whether TensorFlow/Keras were imported by
+    then, and the process's memory then; ``bench/startup.py`` reads it."""
+
+    def __init__(self, app, window, t0: float, shown: str, *, live: bool, live_frames: int = 20):
+        super().__init__(window)
+        self.app, self.win, self.t0, self.shown, self.live = app, window, t0, shown, live
+        self.live_frames = live_frames
+        self.ready_s: float | None = None
+        self.first_s: float | None = None
+        self.first_hand = False
+        self.frames = 0
+        window.model_ready.connect(self._ready)
+        window.model_failed.connect(lambda *_: self._print())
+
+    def _ready(self, *_):
+        if self.ready_s is not None:
+            return
+        self.ready_s = time.perf_counter() - self.t0
+        if not self.live:
+            self._print()
+            return
+        self.win.worker.result_ready.connect(self._result)
+        QTimer.singleShot(90_000, self._print)  # no live frames (an unreadable video): say so, do not hang
+
+    @Slot(object)
+    def _result(self, result) -> None:
+        if result.kind != "frame" or self.win.closing:
+            return
+        if result.error is not None:
+            self.win.model_error = str(result.error)
+            self._print()
+            return
+        self.frames += 1
+        if self.first_s is None:
+            self.first_s, self.first_hand = time.perf_counter() - self.t0, result.prediction is not None
+        if self.frames >= self.live_frames:
+            self._print()
+
+    def _print(self) -> None:
+        if self.win.closing:
+            return
+        ready = time.perf_counter() - self.t0 if self.ready_s is None else self.ready_s
+        rep = self.win.report
+        rss, peak = memory_mb()
+        live = ""
+        if self.first_s is not None:
+            live = (f"; first live prediction after {self.first_s:.3f} s (hand found: {self.first_hand}); "
+                    f"{self.frames} frames")
+        heavy = sorted({"tensorflow", "keras"} & set(sys.modules))
+        print(f"{self.shown}; model ready after {ready:.3f} s (engine {rep.engine if rep else '-'}){live}; "
+              f"imported: {','.join(heavy) or 'none'}; rss {rss or 0:.0f} MB, peak {peak or 0:.0f} MB; "
+              f"error: {self.win.model_error}", flush=True)
+        self.win.closed.connect(self.app.quit)  # quit even if a message box is still open
+        self.win.close()  # stops the workers first

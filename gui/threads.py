@@ -1,5 +1,7 @@
 """Thread plumbing shared by the workers: a QThread that cleans up after itself, and
-one lock around the (slow, process-wide) Keras/TensorFlow import.
+one lock around the (slow, process-wide) Keras/TensorFlow import, which can also
+run on a helper thread (:func:`import_backend_in_background`) so a worker keeps
+classifying on its TensorFlow-free engine while TensorFlow loads.
 """
 
 from __future__ import annotations
@@ -48,6 +50,29 @@ def ensure_backend() -> None:
         if failure:
             raise failure[0]
         _backend_ready = True
+
+
+def backend_imported() -> bool:
+    """True once :func:`ensure_backend` has imported Keras/TensorFlow in this process."""
+    return _backend_ready
+
+
+def import_backend_in_background(done) -> threading.Thread:
+    """Run :func:`ensure_backend` on a helper thread and call ``done(error or None)`` there when it ends.
+
+    ``done`` should only emit a signal (a worker's, queued to that worker's thread).  The
+    caller keeps the thread and joins it before its own thread ends (no thread outlives the window)."""
+    def run():
+        try:
+            ensure_backend()
+        except BaseException as exc:  # handed to the worker, which reports it
+            done(exc)
+            return
+        done(None)
+
+    thread = threading.Thread(target=run, name="tf-import", daemon=True)
+    thread.start()
+    return thread
 
 
 def keep_ui_responsive() -> None:

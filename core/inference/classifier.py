@@ -3,7 +3,9 @@
 ``open_classifier`` is the entry point for a model file: the TensorFlow-free
 ``LiteClassifier`` (``core.inference.lite``) when the file's checked
 TensorFlow Lite conversion is cached and no Keras model is needed, else the
-full ``Classifier``.
+full ``Classifier``.  ``HANDSIGN_ENGINE=keras`` (:func:`keras_engine_forced`)
+always takes the full one: the path before the TensorFlow-free one, which
+``bench/startup.py`` runs as its baseline.
 
 ``Classifier`` owns one Keras model (do not share it between threads: each
 thread makes its own).  Its per-frame path (``classify_frame``, from
@@ -27,9 +29,16 @@ from core.images import scale
 from core.inference.prediction import FrameClassifier
 from core.model.files import ModelInfo, load_model
 
-__all__ = ["Classifier", "open_classifier"]
+__all__ = ["Classifier", "keras_engine_forced", "open_classifier"]
 
 log = logging.getLogger(__name__)
+
+ENGINE_ENV = "HANDSIGN_ENGINE"  # "keras": always the full Keras classifier (the baseline in bench/startup.py)
+
+
+def keras_engine_forced() -> bool:
+    """True when ``HANDSIGN_ENGINE=keras`` asks for the full Keras classifier even with a conversion at hand."""
+    return os.environ.get(ENGINE_ENV, "").strip().lower() == "keras"
 
 
 def open_classifier(path: str | os.PathLike, *, need_keras: bool = False):
@@ -39,7 +48,7 @@ def open_classifier(path: str | os.PathLike, *, need_keras: bool = False):
     ``ModelFileError`` with a one-line reason for a bad file).  ``need_keras=True`` for callers
     that use ``.model`` (training, explanations, the Model tab's summary).
     """
-    if not need_keras:
+    if not (need_keras or keras_engine_forced()):
         from core.inference.lite import open_lite_classifier
 
         lite = open_lite_classifier(path)

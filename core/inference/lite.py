@@ -2,7 +2,9 @@
 
 When the model file's converted flatbuffer is in the cache
 (``core.inference.lite_cache``; the full TensorFlow path fills it after checking
-the conversion against the Keras model), :func:`open_lite_classifier` reads the
+the conversion against the Keras model) or shipped beside it (``m.tflite`` and
+``m.tflite.json``, written by ``python -m core.inference.prepare``),
+:func:`open_lite_classifier` reads the
 class names, input size and preprocessing straight from the ``.keras`` archive's
 ``handsign.json`` and runs the flatbuffer on ``ai_edge_litert``'s interpreter
 (XNNPACK kernels).  Nothing here imports TensorFlow or Keras, so ``handsign
@@ -55,7 +57,7 @@ class LiteForward:
         self._interpreter = interpreter
         self._input = interpreter.get_input_details()[0]
         self._output = interpreter.get_output_details()[0]
-        self.source = source  # "converted" or "cache"
+        self.source = source  # "converted", "cache" or "sibling" (shipped beside the model)
 
     @property
     def input_shape(self) -> tuple[int, ...]:
@@ -95,6 +97,11 @@ class LiteClassifier(FrameClassifier):
         self.info = info
         self.path = path
 
+    @property
+    def source(self) -> str:
+        """Where the conversion came from: ``"cache"`` or ``"sibling"`` (shipped beside the model)."""
+        return self._forward.source
+
     def probabilities(self, batch_uint8: np.ndarray) -> np.ndarray:
         x = scale(batch_uint8)
         if len(x) == 0:
@@ -103,13 +110,15 @@ class LiteClassifier(FrameClassifier):
 
 
 def open_lite_classifier(path: str | os.PathLike, cache_folder: Path | None = None) -> LiteClassifier | None:
-    """A :class:`LiteClassifier` for the model file at ``path`` from a checked cache entry, or None.
+    """A :class:`LiteClassifier` for the model file at ``path`` from a checked conversion, or None.
 
-    ``cache_folder`` defaults to ``<cache>/tflite`` (``core.paths.cache_dir``).
-    None (logged) for: the switch ``HANDSIGN_INFERENCE=tensorflow``, no entry for
-    this exact file, a damaged or mismatched entry, a plain Keras file without
-    ``handsign.json``, LiteRT missing, or a probe that disagrees with the
-    recorded Keras output.
+    Looks in the cache (``cache_folder``, default ``<cache>/tflite``,
+    ``core.paths.cache_dir``), then beside the model file
+    (``lite_cache.sibling_paths``: the conversion the build ships with the
+    model).  None (logged) for: the switch ``HANDSIGN_INFERENCE=tensorflow``,
+    no entry for this exact file, a damaged or mismatched entry, a plain Keras
+    file without ``handsign.json``, LiteRT missing, or a probe that disagrees
+    with the recorded Keras output.
     """
     if lite_disabled():
         return None
@@ -120,23 +129,35 @@ def open_lite_classifier(path: str | os.PathLike, cache_folder: Path | None = No
 
             cache_folder = cache_dir() / "tflite"
         file_id = lite_cache.model_file_id(path)
-        entry = lite_cache.read_checked(cache_folder, file_id)
-        if entry is None:
-            log.info("no checked TensorFlow Lite cache entry for %s", path)
-            return None
-        blob, sidecar = entry
-        info = read_metadata(path)
-        st = path.stat()
-        if (st.st_size, st.st_mtime_ns) != (file_id.size, file_id.mtime_ns):  # replaced while being read
-            return None
-        forward = LiteForward(new_litert_interpreter(blob, lite_threads()), "cache")
-        if not _agrees(forward, info, sidecar, path):
-            return None
-        lite_cache.touch(cache_folder, file_id)
-        return LiteClassifier(forward, info, path)
+        for where, entry_files in (("cache", lite_cache.entry_paths(cache_folder, file_id)),
+                                   ("beside the model", lite_cache.sibling_paths(path))):
+            lite = _open_entry(path, file_id, entry_files, where)
+            if lite is not None:
+                if where == "cache":
+                    lite_cache.touch(cache_folder, file_id)
+                return lite
+        log.info("no checked TensorFlow Lite conversion for %s", path)
+        return None
     except Exception as exc:  # anything unreadable: the full path says what is wrong, or converts again
         log.info("TensorFlow-free classifier unavailable for %s (%s: %s)", path, type(exc).__name__, exc)
         return None
+
+
+def _open_entry(path: Path, file_id, entry_files: tuple[Path, Path], where: str) -> LiteClassifier | None:
+    """The classifier on one checked entry (``(flatbuffer, sidecar)``) for ``file_id``, or None."""
+    entry = lite_cache.read_checked_at(*entry_files, file_id)
+    if entry is None:
+        return None
+    blob, sidecar = entry
+    info = read_metadata(path)  # only now: the file's hash matched a checked conversion
+    st = path.stat()
+    if (st.st_size, st.st_mtime_ns) != (file_id.size, file_id.mtime_ns):  # replaced while being read
+        return None
+    forward = LiteForward(new_litert_interpreter(blob, lite_threads()), "cache" if where == "cache" else "sibling")
+    if not _agrees(forward, info, sidecar, path):
+        return None
+    log.info("TensorFlow-free classifier for %s from the conversion in the %s", path.name, where)
+    return LiteClassifier(forward, info, path)
 
 
 def _agrees(forward: LiteForward, info: ModelInfo | None, sidecar: dict, path: Path) -> bool:

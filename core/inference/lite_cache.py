@@ -13,6 +13,12 @@ entries, after its check passed.  The TensorFlow-free path
 file (size and hash), records a passed check, and whose flatbuffer still has
 the recorded hash; anything else reads as "no entry", and the caller falls
 back to the full path, which converts again and rewrites the entry.
+
+A model file can also carry its conversion beside it (the shipped model: the
+build writes ``handsign_resnet50.tflite`` and ``handsign_resnet50.tflite.json``
+with ``python -m core.inference.prepare``): the same two files under
+:func:`sibling_paths`, read with the same checks by :func:`read_checked_at`,
+so a fresh user folder starts as fast as a warm one.
 """
 
 from __future__ import annotations
@@ -80,9 +86,14 @@ def store(folder: Path, file_id: ModelFileId, blob: bytes, *, check: dict) -> No
     prune(Path(folder))
 
 
-def read_sidecar(folder: Path, file_id: ModelFileId) -> dict | None:
-    """The sidecar of the entry for ``file_id`` if it vouches for exactly this file, else None."""
-    _, sidecar = entry_paths(folder, file_id)
+def sibling_paths(model_path: str | os.PathLike) -> tuple[Path, Path]:
+    """``(flatbuffer, sidecar)`` of the conversion shipped next to a model file: ``m.tflite``, ``m.tflite.json``."""
+    flatbuffer = Path(model_path).with_suffix(".tflite")
+    return flatbuffer, flatbuffer.with_name(flatbuffer.name + ".json")
+
+
+def _read_sidecar_at(sidecar: Path, file_id: ModelFileId) -> dict | None:
+    """The sidecar at ``sidecar`` if it vouches for exactly this file (format, key, hash, size), else None."""
     try:
         data = json.loads(sidecar.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
@@ -103,10 +114,14 @@ def read_checked(folder: Path, file_id: ModelFileId) -> tuple[bytes, dict] | Non
     The flatbuffer must have the hash its sidecar recorded: a damaged or
     replaced flatbuffer is never handed to the interpreter.
     """
-    data = read_sidecar(folder, file_id)
+    return read_checked_at(*entry_paths(folder, file_id), file_id)
+
+
+def read_checked_at(flatbuffer: Path, sidecar: Path, file_id: ModelFileId) -> tuple[bytes, dict] | None:
+    """:func:`read_checked` for an entry at explicit paths (a conversion beside the model, :func:`sibling_paths`)."""
+    data = _read_sidecar_at(sidecar, file_id)
     if data is None:
         return None
-    flatbuffer, _ = entry_paths(folder, file_id)
     recorded = data.get("flatbuffer")
     try:
         blob = flatbuffer.read_bytes()
@@ -116,6 +131,13 @@ def read_checked(folder: Path, file_id: ModelFileId) -> tuple[bytes, dict] | Non
         log.info("cached TensorFlow Lite model %s does not match its sidecar; not used", flatbuffer)
         return None
     return blob, data
+
+
+def write_entry_at(flatbuffer: Path, sidecar: Path, blob: bytes, data: dict) -> None:
+    """Write a checked entry (``blob`` and its sidecar ``data``, as :func:`read_checked` returned them) at
+    explicit paths: the flatbuffer first, then the sidecar that vouches for it.  ``OSError`` if unwritable."""
+    atomic_write_bytes(flatbuffer, lambda tmp: tmp.write_bytes(blob))
+    atomic_write_json(sidecar, data)
 
 
 def touch(folder: Path, file_id: ModelFileId) -> None:

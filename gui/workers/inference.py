@@ -3,14 +3,21 @@
 Each worker is a ``QObject`` moved to its own :class:`~gui.threads.WorkerThread`
 and owns its own Keras model; no model object ever crosses threads.  The UI
 talks to a worker through queued signals connected to its slots, and the
-worker answers with typed signals.  Every job body runs inside ``try/except``
+worker answers with typed signals (their messages: ``gui.workers.messages``).  Every job body runs inside ``try/except``
 and always ends with ``finished``: a model job's error is emitted as
 ``errored(exception)``; a frame or file job's error travels in its
 ``FrameResult.error``, so the view shows it next to that frame.
 
 :class:`InferenceWorker` loads the model the Classify tab uses, classifies
 frames and image files, and describes the model for the Model tab
-(``core.model.describe``).  It also owns the window's one
+(``core.model.describe``).  With the model file's checked TensorFlow Lite
+conversion at hand (the user's cache, or shipped beside the model) it loads
+the TensorFlow-free ``LiteClassifier`` and never imports TensorFlow or Keras
+for classifying; ``HANDSIGN_ENGINE=keras`` forces the full Keras classifier.
+A feature that needs the Keras model (the heatmap, the Model tab's summary, the
+Inside tab's feature maps) asks :meth:`InferenceWorker._with_keras`: TensorFlow
+is imported on a helper thread while frames go on being classified on LiteRT,
+then the Keras model of the same file is loaded here and the feature appears.  It also owns the window's one
 :class:`~core.hands.finder.HandFinder` (made on first use, on this thread): a
 frame or file asked for with ``hands`` is classified through
 ``core.hands.reading.read_frame``, which finds the hand and crops around it, or
@@ -23,59 +30,21 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal, Slot
 
-from core.model.describe import describe_model
-from gui.threads import ensure_backend
+from core.model.describe import ModelReport, describe_model
+from gui.threads import backend_imported, ensure_backend, import_backend_in_background
+from gui.workers.messages import FeatureResult, FrameResult, GalleryMaps, OncePerFrame
 
 log = logging.getLogger(__name__)
 
 
-# --------------------------------------------------------------------------- messages
-
-
-@dataclass
-class FrameResult:
-    """One classified frame or image file, or why it could not be classified."""
-
-    kind: str  # "frame", "file" or "hand" (where the hand is, nothing classified)
-    seq: int
-    prediction: Any = None  # core.inference.classifier.Prediction; None with no_hand
-    model_input: np.ndarray | None = None  # uint8, model size, as the network sees it
-    image: np.ndarray | None = None  # the picture it was made from (a file: decoded, RGB)
-    path: str | None = None
-    error: Exception | None = None
-    bgr: bool = False  # ``image`` is BGR (camera and video frames)
-    hand: Any = None  # core.hands.finder.Hand, when the finder found one
-    no_hand: bool = False  # the finder looked and saw no hand: an answer, not an error
-    region: Any = None  # core.images.Region the classifier saw (None: the centre square)
-    heatmap: Any = None  # core.explain.cam.Heatmap of model_input, while the heatmap is switched on
-
-
-@dataclass
-class GalleryMaps:
-    """Heatmaps of one gallery image (``InferenceWorker.explain_image``), one per class asked for, or why not."""
-
-    title: str
-    image: np.ndarray
-    classes: list  # class indices, one map each
-    maps: list
-    layer: str = ""
-    error: Exception | None = None
-
-
-# --------------------------------------------------------------------------- inference
-
-
 class InferenceWorker(QObject):
-    started = Signal()  # the backend is imported and ready
+    started = Signal()  # the worker runs (TensorFlow is not imported for that)
     progress = Signal(str)  # a status line ("Loading TensorFlow…")
-    devices_found = Signal(list)  # ["cpu", "gpu:0", ...]
     model_loaded = Signal(object)  # core.model.describe.ModelReport
     summary_ready = Signal(object)  # ModelReport of the bare architecture
     result_ready = Signal(object)  # FrameResult (prediction or error)
@@ -84,44 +53,41 @@ class InferenceWorker(QObject):
     errored = Signal(object)  # an exception from a model job
     explained = Signal(object)  # GalleryMaps (explain_image)
     finished = Signal(str)  # the job that just ended: "start", "load", "frame", "file", "hand", "describe"
+    _backend_done = Signal(object)  # the background TensorFlow import ended (None, or its exception): to this thread
 
     def __init__(self):
         super().__init__()
         self.classifier = None  # owned by this worker's thread
-        self._finder: _OncePerFrame | None = None  # owned by this worker's thread, made on first use
+        self._finder: OncePerFrame | None = None  # owned by this worker's thread, made on first use
         self._hands_error: Exception | None = None  # why the finder could not be made (until reset_hands)
         self._heatmap: tuple[str, int] | None = None  # (layer, class or -1 for the top class) while switched on
         self._cam_engines: dict = {}  # layer -> core.explain.cam.HeatmapEngine, built here for this model
         self._gallery: tuple | None = None  # (path, mtime, HeatmapEngine) of another model file (explain_image)
+        self._keras = None  # the full Classifier of the loaded file (self.classifier itself unless that is LiteRT)
+        self._keras_waiting: dict = {}  # feature name -> callable(Classifier), run here once the Keras model is
+        self._import_thread = None  # the helper thread importing TensorFlow (gui.threads.import_backend_in_background)
+        self._backend_done.connect(self._on_backend_imported)
 
     @Slot()
     def start(self):
+        """Nothing to import any more: TensorFlow waits for a feature that needs it (the device list comes
+        from ``gui.workers.devices``, which asks a child process)."""
         try:
-            self.progress.emit("Loading TensorFlow…")
-            ensure_backend()
-            from core.device import list_devices
-
-            self.devices_found.emit(list_devices())
             self.started.emit()
-        except Exception as exc:
-            log.exception("backend start failed")
-            self.errored.emit(exc)
         finally:
             self.finished.emit("start")
 
     @Slot(str)
     def load_model(self, path: str):
         try:
-            ensure_backend()
-            from core.inference.classifier import Classifier
-
             self.progress.emit(f"Loading model {Path(path).name}…")
             t0 = time.perf_counter()
-            clf = Classifier.load(path)
+            clf = self._open(path)
             clf.warm_up()
-            report = describe_model(clf.model, Path(path), clf.info)
+            keras_one = clf if getattr(clf, "model", None) is not None else None
+            report = _metadata_report(clf) if keras_one is None else describe_model(clf.model, Path(path), clf.info)
             report.engine = clf.engine
-            self.classifier = clf  # the old model is dropped here, on its own thread
+            self.classifier, self._keras = clf, keras_one  # the old model is dropped here, on its own thread
             self._cam_engines = {}  # heatmaps belong to the old model
             log.info("loaded %s in %.2f s (per-frame engine: %s)", path, time.perf_counter() - t0, report.engine)
             self.model_loaded.emit(report)
@@ -129,6 +95,88 @@ class InferenceWorker(QObject):
             self.errored.emit(exc)
         finally:
             self.finished.emit("load")
+
+    def _open(self, path: str):
+        """The TensorFlow-free classifier when the file's checked conversion is at hand, else the full one."""
+        from core.inference.classifier import keras_engine_forced
+
+        if not keras_engine_forced():
+            from core.inference.lite import open_lite_classifier
+
+            lite = open_lite_classifier(path)
+            if lite is not None:
+                return lite
+        if not backend_imported():
+            self.progress.emit("Loading TensorFlow…")
+        ensure_backend()
+        from core.inference.classifier import Classifier
+
+        return Classifier.load(path)
+
+    # -- the full Keras model, for the features that need it ------------------------------------
+    def _with_keras(self, feature: str, then) -> None:
+        """Run ``then(classifier with .model)`` on this thread once the Keras model of the loaded file is here.
+
+        If TensorFlow is not imported yet, it is imported on a helper thread ("Loading TensorFlow for
+        <feature>…"), and this thread goes on classifying frames on LiteRT meanwhile.  One pending
+        ``then`` per ``feature``; a failure is ``errored``."""
+        if self._keras is not None:
+            then(self._keras)
+            return
+        self._keras_waiting[feature] = then
+        if backend_imported():
+            self._on_backend_imported(None)
+        elif self._import_thread is None:
+            self.progress.emit(f"Loading TensorFlow for {feature}…")
+            self._import_thread = import_backend_in_background(self._backend_done.emit)
+
+    @Slot(object)
+    def _on_backend_imported(self, error) -> None:
+        self.join_background(0.5)  # it has emitted its last signal: it ends now
+        waiting, self._keras_waiting = self._keras_waiting, {}
+        try:
+            if error is not None:
+                raise error
+            keras_one = self._keras_classifier()
+            for then in waiting.values():
+                then(keras_one)
+        except Exception as exc:
+            log.warning("the Keras model could not be loaded: %s", exc)
+            self.errored.emit(exc)
+
+    def _keras_classifier(self):
+        """The full Classifier of the loaded file, loaded here now if need be (TensorFlow imported first)."""
+        if self._keras is None:
+            from core.errors import ModelFileError
+
+            if self.classifier is None:
+                raise ModelFileError("no model is loaded; open one with File ▸ Open model (Ctrl+M)")
+            if not backend_imported():
+                self.progress.emit("Loading TensorFlow…")
+            ensure_backend()
+            from core.inference.classifier import Classifier
+
+            self.progress.emit(f"Loading the Keras model {Path(self.classifier.path).name}…")
+            self._keras = Classifier.load(self.classifier.path)
+            self.progress.emit("Keras model ready")
+        return self._keras
+
+    def join_background(self, timeout_s: float | None = None) -> None:
+        """Wait for the helper thread importing TensorFlow, if any (the window calls this before closing)."""
+        thread, self._import_thread = self._import_thread, None
+        if thread is not None:
+            thread.join(timeout_s)
+
+    @Slot()
+    def describe_loaded(self):
+        """The Keras summary of the model in use, for the Model tab (``summary_ready``), loading Keras if need be."""
+        def describe(keras_one):
+            report = describe_model(keras_one.model, Path(keras_one.path), keras_one.info)
+            report.engine = self.classifier.engine if self.classifier is not None else keras_one.engine
+            self.summary_ready.emit(report)
+
+        if self.classifier is not None:
+            self._with_keras("the model summary", describe)
 
     @Slot()
     def describe_architecture(self):
@@ -154,7 +202,7 @@ class InferenceWorker(QObject):
             try:
                 from core.hands.finder import HandFinder
 
-                self._finder = _OncePerFrame(HandFinder())
+                self._finder = OncePerFrame(HandFinder())
             except Exception as exc:  # a damaged or missing asset: classify the given region instead
                 log.warning("hand finding unavailable: %s", exc)
                 self._hands_error = exc
@@ -193,22 +241,27 @@ class InferenceWorker(QObject):
         Keras model, which this worker's classifier owns); a failure is ``errored`` and switches it off."""
         self._heatmap = (layer, class_index) if on else None
         if on and self.classifier is not None:
-            try:
+            self._with_keras("the heatmap", lambda _keras: self._build_cam_engine(layer))
+
+    def _build_cam_engine(self, layer: str) -> None:
+        try:
+            if self._heatmap is not None and self._heatmap[0] == layer:
                 self._cam_engine()
-            except Exception as exc:
-                self._heatmap = None
-                self.errored.emit(exc)
-            finally:
-                self.finished.emit("heatmap")
+        except Exception as exc:
+            self._heatmap = None
+            self.errored.emit(exc)
+        finally:
+            self.finished.emit("heatmap")
 
     def _cam_engine(self):
         layer = self._heatmap[0]
         if layer not in self._cam_engines:
             from core.explain.cam import HeatmapEngine
 
+            keras_one = self._keras_classifier()
             self.progress.emit("Loading the heatmap…")
-            engine = HeatmapEngine(self.classifier.model, layer)
-            engine.use_lite(self.classifier.path)  # XNNPACK: converted once per model file and layer, then cached
+            engine = HeatmapEngine(keras_one.model, layer)
+            engine.use_lite(keras_one.path)  # XNNPACK: converted once per model file and layer, then cached
             h, w = engine.input_size
             engine.compute(np.zeros((h, w, 3), np.uint8))  # traces the function now, not on the first frame
             self._cam_engines[layer] = engine
@@ -218,6 +271,10 @@ class InferenceWorker(QObject):
     def _frame_classifier(self):
         """The classifier for this frame: with the heatmap on, one that computes the map in the same pass."""
         if self._heatmap is None:
+            return self.classifier
+        if self._heatmap[0] not in self._cam_engines:  # still loading (TensorFlow, the Keras model): no map yet
+            layer = self._heatmap[0]
+            self._with_keras("the heatmap", lambda _keras: self._build_cam_engine(layer))
             return self.classifier
         from core.explain.cam import ExplainingClassifier
 
@@ -235,6 +292,8 @@ class InferenceWorker(QObject):
 
             stamp = Path(path).stat().st_mtime_ns
             if self._gallery is None or self._gallery[:2] != (path, stamp):
+                if not backend_imported():
+                    self.progress.emit("Loading TensorFlow for the gallery heatmaps…")
                 ensure_backend()
                 self.progress.emit("Loading the heatmap…")
                 self._gallery = (path, stamp, HeatmapEngine(load_model(path)[0], "stage4"))
@@ -308,13 +367,9 @@ class InferenceWorker(QObject):
             try:
                 from core.explain.features import FeatureExtractor
 
-                model = getattr(self.classifier, "model", None)
-                if model is None:
-                    ensure_backend()
-                    from core.model.files import load_model
-
-                    model, _ = load_model(self.classifier.path)
-                self._features = (self.classifier, FeatureExtractor(model))
+                if self._keras is None and not backend_imported():
+                    self.progress.emit("Loading TensorFlow for the feature maps…")
+                self._features = (self.classifier, FeatureExtractor(self._keras_classifier().model))
             except Exception as exc:
                 self._features = (self.classifier, exc)
         made = self._features[1]
@@ -337,35 +392,9 @@ class InferenceWorker(QObject):
             self.finished.emit("features")
 
 
-class _OncePerFrame:
-    """The worker's HandFinder, run once per video frame: Classify and Collect may both ask about the same frame,
-    and tracking twice on one frame would only pull the smoothed square towards it."""
-
-    def __init__(self, finder):
-        self.finder = finder
-        self._last: tuple | None = None  # (frame, Hand | None)
-
-    def find(self, image, *, bgr: bool = False):
-        if self._last is not None and self._last[0] is image:
-            return self._last[1]
-        hand = self.finder.find(image, bgr=bgr)
-        self._last = (image, hand)
-        return hand
-
-    def find_in_image(self, image, *, bgr: bool = False):
-        return self.finder.find_in_image(image, bgr=bgr)
-
-    def reset(self) -> None:
-        self._last = None
-        self.finder.reset()
-
-
-@dataclass
-class FeatureResult:
-    """The Inside tab's answer for one classified image: the feature maps, or why there are none."""
-
-    seq: int
-    model_input: np.ndarray | None = None  # uint8, model size: the crop the classifier saw
-    view: Any = None  # core.explain.features.FeatureView
-    blocks: list = field(default_factory=list)  # [core.explain.features.BlockInfo] of the model in use
-    error: Exception | None = None
+def _metadata_report(clf) -> ModelReport:
+    """What the Model tab can show of a TensorFlow-free classifier: the archive's metadata, no layer table."""
+    info = clf.info
+    return ModelReport(path=Path(clf.path), class_names=list(info.class_names), input_size=tuple(info.input_size),
+                       summary={}, blocks=[], run_card=dict(info.run_card or {}),
+                       architecture=info.architecture or "", engine=clf.engine)

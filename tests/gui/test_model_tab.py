@@ -13,6 +13,8 @@ def model_window(make_window, qtbot):
     win = make_window()
     wait_for(qtbot, lambda: win.model_tab.report is not None, timeout=90_000)
     win.tabs.setCurrentWidget(win.model_tab)
+    # On the LiteRT engine the tab first shows the metadata; showing it asks for the Keras summary (background).
+    wait_for(qtbot, lambda: bool(win.model_tab.report.summary), timeout=120_000)
     return win
 
 

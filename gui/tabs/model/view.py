@@ -1,5 +1,10 @@
 """The Model tab: the ``model.summary()`` table and a picture of the architecture.
 
+A model opened on the TensorFlow-free engine (LiteRT) comes with its metadata
+only: the tab shows its name, input size, classes and run card at once, says
+that the table is loading, and the window asks the inference worker for the
+Keras summary when the tab is first shown (``MainWindow``); it fills in then.
+
 The data comes from ``core.model.summary.summarize`` and ``core.model.architecture.outline``
 (the same as ``handsign summary`` and ``handsign plot``), computed on the
 inference worker's thread, which owns the model.  Clicking a block in the
@@ -26,6 +31,7 @@ from PySide6.QtWidgets import (
 from gui.tabs.model.architecture import ArchitectureView
 from gui.widgets import big_font
 
+ENGINE_NAMES = {"litert": "LiteRT (no TensorFlow)", "tflite": "TensorFlow Lite", "tensorflow": "TensorFlow"}
 COLUMNS = ["#", "Name", "Type", "Output shape", "Params", "Connected to"]
 
 
@@ -100,7 +106,7 @@ class ModelTab(QWidget):
 
     def show_report(self, report) -> None:
         self.report = report
-        s = report.summary
+        s = report.summary or {"layers": [], "total_params": 0, "trainable_params": 0, "non_trainable_params": 0}
         self.header.setText(f"{report.title} · input {report.input_size[0]}×{report.input_size[1]}×3 · "
                             f"{len(report.class_names)} classes")
         card = report.run_card or {}
@@ -116,6 +122,8 @@ class ModelTab(QWidget):
         if card.get("dataset"):
             bits.append(f"on {card['dataset'].get('kind', '')} data ({card['dataset'].get('train', '?')} training images)")
         bits.append("classes: " + ", ".join(report.class_names))
+        if report.engine:
+            bits.append(f"per-frame engine: {ENGINE_NAMES.get(report.engine, report.engine)}")
         self.details.setText(" · ".join(bits))
         self.model.removeRows(0, self.model.rowCount())
         self.table.setSortingEnabled(False)
@@ -136,10 +144,16 @@ class ModelTab(QWidget):
         self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
         self.table.resizeColumnsToContents()
         self.table.setColumnWidth(1, max(self.table.columnWidth(1), 180))
-        self.totals.setText(f"Total params: {s['total_params']:,}   ·   Trainable params: {s['trainable_params']:,}   ·   "
-                            f"Non-trainable params: {s['non_trainable_params']:,}   ·   {len(s['layers'])} layers")
+        self.totals.setText(self._totals_text(report, s))
         self.layer_block = {name: b.key for b in report.blocks for name in b.layers}
         self.arch.set_blocks(report.blocks)
+
+    @staticmethod
+    def _totals_text(report, s: dict) -> str:
+        if not report.summary:  # metadata only (the LiteRT engine): Keras builds the table in the background
+            return "Layer table and architecture: loading TensorFlow and the Keras model…"
+        return (f"Total params: {s['total_params']:,}   ·   Trainable params: {s['trainable_params']:,}   ·   "
+                            f"Non-trainable params: {s['non_trainable_params']:,}   ·   {len(s['layers'])} layers")
 
     def select_block(self, key: str) -> None:
         """Select (and scroll to) the table rows of one block of the picture."""

@@ -1,0 +1,107 @@
+"""A classify-only app session runs on LiteRT without importing TensorFlow; features that need Keras load it.
+
+The sys.modules check runs in a fresh process (``tests.gui.lite_session_run``):
+this test process has TensorFlow imported already.  A real tiny model is saved,
+converted once by the full path into a temporary cache (as a previous session
+would), then the app classifies video frames (hand finding on) and image files
+(the centre square) on the TensorFlow-free engine, and the Model tab's summary
+brings TensorFlow and Keras in, in the background, while the video plays on.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from tests.conftest import REPO, tiny_builder, write_image
+from tests.gui.conftest import wait_for
+
+
+def _tensorflow_only():
+    import keras
+
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip("the cache is filled by the TensorFlow Lite conversion")
+
+
+@pytest.fixture
+def warm_model(tmp_path, monkeypatch):
+    """A tiny model file whose checked conversion is in a fresh cache, and the full classifier that made it."""
+    _tensorflow_only()
+    import keras
+
+    from core.inference.classifier import Classifier
+    from core.model.files import ModelInfo, save_model
+
+    keras.utils.set_random_seed(3)
+    path = save_model(tiny_builder((64, 64, 3), 6), tmp_path / "tiny.keras",
+                      ModelInfo([str(i) for i in range(6)], (64, 64), architecture="tiny"))
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("HANDSIGN_CACHE", str(cache))
+    full = Classifier.load(path)
+    assert full.engine == "tflite" and len(list((cache / "tflite").glob("*.json"))) == 1
+    return path, cache, full
+
+
+def _video(path):
+    from tools.videos import room, write_test_video
+
+    return write_test_video(path, [room(seed=i) for i in range(20)])
+
+
+def test_a_classify_only_session_never_imports_tensorflow_until_the_model_tab_asks(warm_model, tmp_path):
+    path, cache, full = warm_model
+    rng = np.random.default_rng(0)
+    images = [write_image(tmp_path / f"img{i}.png", rng.integers(0, 256, (120, 160, 3), dtype=np.uint8))
+              for i in range(2)]
+    env = dict(os.environ, HANDSIGN_CACHE=str(cache), HANDSIGN_HOME=str(tmp_path / "home"), QT_QPA_PLATFORM="offscreen")
+    env.pop("HANDSIGN_ENGINE", None)
+    env.pop("HANDSIGN_INFERENCE", None)
+    proc = subprocess.run([sys.executable, "-m", "tests.gui.lite_session_run", str(path), str(_video(tmp_path / "v.avi")),
+                           *map(str, images)], cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+    lines = [x for x in proc.stdout.splitlines() if x.startswith("RESULT ")]
+    assert proc.returncode == 0 and lines, proc.stdout[-3000:] + proc.stderr[-3000:]
+    out = json.loads(lines[-1][len("RESULT "):])
+
+    assert out["engine"] == "litert" and out["error"] is None
+    assert out["model_tab_summary_before"] is False  # metadata only, until the tab is shown
+    assert out["after_load"] == out["after_frames"] == out["after_files"] == []
+    assert len(out["frames"]) >= 5 and all(f["error"] is None for f in out["frames"])
+    assert [f["path"] for f in out["files"]] == [str(p) for p in images]
+    from core.images import read_image
+
+    for entry, image in zip(out["files"], images, strict=True):
+        assert entry["error"] is None and entry["probabilities"] is not None, entry
+        expected = full.classify_frame(read_image(image)).probabilities  # the centre square, on the Keras side
+        np.testing.assert_allclose(entry["probabilities"], expected, atol=1e-4)
+
+    assert out["after_summary"] == ["keras", "tensorflow"]
+    assert out["summary_layers"] == len(full.model.layers)
+    assert out["frames_while_loading_keras"] >= 1  # the live view went on, on LiteRT, while TensorFlow loaded
+
+
+def test_the_model_tab_shows_the_metadata_then_the_keras_summary(warm_model, make_window, qtbot):
+    path, _, full = warm_model
+    win = make_window(model_path=path)
+    assert win.report.engine == "litert" and not win.report.summary
+    assert "tiny.keras" in win.model_tab.header.text() and "64×64" in win.model_tab.header.text()
+    assert "classes: 0, 1, 2, 3, 4, 5" in win.model_tab.details.text()
+    assert "loading TensorFlow" in win.model_tab.totals.text()
+    win.tabs.setCurrentWidget(win.model_tab)
+    wait_for(qtbot, lambda: bool(win.model_tab.report.summary), timeout=120_000)
+    assert win.report is win.model_tab.report and win.report.engine == "litert"  # frames stay on LiteRT
+    assert win.model_tab.model.rowCount() == len(full.model.layers)
+    assert "Total params" in win.model_tab.totals.text()
+
+
+def test_the_keras_switch_forces_the_full_engine(warm_model, make_window, monkeypatch):
+    path, _, full = warm_model
+    monkeypatch.setenv("HANDSIGN_ENGINE", "keras")
+    win = make_window(model_path=path)
+    assert win.report.engine == "tflite" and win.report.summary  # the path before: Keras, summary at once
+    assert win.model_tab.model.rowCount() == len(full.model.layers)
