@@ -15,9 +15,16 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
-venv: $(STAMP)
+# The shipped model's checked TensorFlow Lite conversion, beside it (~94 MB, gitignored): with it the app
+# classifies from the first launch without importing TensorFlow.  Rebuilt only when the model changes.
+LITE := assets/models/handsign_resnet50.tflite
+$(LITE): assets/models/handsign_resnet50.keras $(STAMP)
+	$(BIN)/python -m core.inference.prepare
+	touch $(LITE)
 
-run: $(STAMP)
+venv: $(STAMP) $(LITE)
+
+run: $(STAMP) $(LITE)
 	$(BIN)/handsign-studio
 
 test: $(STAMP)

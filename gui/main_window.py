@@ -246,6 +246,7 @@ class MainWindow(QMainWindow):
         if report.trained:
             self.report = report
         self.model_tab.show_report(report)
+        self._show_model()  # the status line named the loading; it names the model again
 
     def _model_loaded(self, report) -> None:
         self.report = report

@@ -228,6 +228,6 @@ class StartupReport(QObject):
         heavy = sorted({"tensorflow", "keras"} & set(sys.modules))
         print(f"{self.shown}; model ready after {ready:.3f} s (engine {rep.engine if rep else '-'}){live}; "
               f"imported: {','.join(heavy) or 'none'}; rss {rss or 0:.0f} MB, peak {peak or 0:.0f} MB; "
-              f"error: {self.win.model_error}", flush=True)
+              f"line at {time.perf_counter() - self.t0:.3f} s; error: {self.win.model_error}", flush=True)
         self.win.closed.connect(self.app.quit)  # quit even if a message box is still open
         self.win.close()  # stops the workers first

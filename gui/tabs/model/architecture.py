@@ -35,7 +35,10 @@ class ArchitectureView(QWidget):
         self._rects: dict[str, QRectF] = {}
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
 
-    def set_blocks(self, blocks) -> None:
+    placeholder = "the architecture appears when a model is loaded"  # shown while there are no blocks
+
+    def set_blocks(self, blocks, placeholder: str = "the architecture appears when a model is loaded") -> None:
+        self.placeholder = placeholder
         self.blocks = list(blocks)
         self.selected = ""
         self.columns = self._group(self.blocks)
@@ -118,7 +121,7 @@ class ArchitectureView(QWidget):
         p.fillRect(self.rect(), QColor("white"))
         if not self.columns:
             p.setPen(QColor("#888"))
-            p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "the architecture appears when a model is loaded")
+            p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, self.placeholder)
             return
         title_font = QFont(self.font())
         title_font.setPixelSize(15)

@@ -146,7 +146,9 @@ class ModelTab(QWidget):
         self.table.setColumnWidth(1, max(self.table.columnWidth(1), 180))
         self.totals.setText(self._totals_text(report, s))
         self.layer_block = {name: b.key for b in report.blocks for name in b.layers}
-        self.arch.set_blocks(report.blocks)
+        self.arch.set_blocks(report.blocks, "the architecture is drawn once the Keras model has loaded (in the "
+                             "background; the Classify tab keeps running)" if not report.summary else
+                             "the architecture appears when a model is loaded")
 
     @staticmethod
     def _totals_text(report, s: dict) -> str:
