@@ -166,8 +166,9 @@ def main(argv=None) -> int:
                     print(f"       {r['file']}: got {r.get('top_class')} ({r.get('confidence')}), "
                           f"expected {r['expected']}{' ' + r['error'] if 'error' in r else ''}")
             c.check(shot.is_file() and shot.stat().st_size > 10_000, f"window rendered to {shot}")
-            c.check(res.get("engine") == "tflite",
-                    f"per-frame inference runs on TensorFlow Lite's XNNPACK kernels (engine: {res.get('engine')})")
+            c.check(res.get("engine") == "litert",
+                    "a fresh user folder classifies on LiteRT, without TensorFlow, from the conversion bundled "
+                    f"beside the model (engine: {res.get('engine')})")
             ready = res.get("model_ready_unix")
             summary["classify"] = {
                 "exit_code": code, "seconds": round(secs, 1), "images": len(images), "correct": correct,

@@ -105,3 +105,28 @@ def test_the_keras_switch_forces_the_full_engine(warm_model, make_window, monkey
     win = make_window(model_path=path)
     assert win.report.engine == "tflite" and win.report.summary  # the path before: Keras, summary at once
     assert win.model_tab.model.rowCount() == len(full.model.layers)
+
+
+def test_the_heatmap_on_the_lite_engine_gets_the_full_keras_model(make_window, qtbot, signs_dir, shipped_model):
+    """Explanations need TensorFlow: switching the heatmap on loads the Keras model of the same file beside the
+    LiteRT classifier (which keeps classifying), and the map is drawn for the right class."""
+    _tensorflow_only()
+    import keras
+
+    from core.inference.classifier import Classifier
+    from core.inference.lite import open_lite_classifier
+    from tests.gui.conftest import signs_test_images
+
+    if open_lite_classifier(shipped_model) is None:  # neither the sibling nor the session's cache has it yet
+        Classifier.load(shipped_model)
+    win = make_window(model_path=shipped_model, size=(1200, 800))
+    assert win.report.engine == "litert" and win.worker._keras is None  # noqa: SLF001 - nothing loaded Keras yet
+    c, choice = win.classify, win.classify_tab.heatmap
+    c.open_paths([f for f in signs_test_images(signs_dir, 20) if f.name.startswith("3_")][:1])
+    wait_for(qtbot, lambda: c.results_shown > 0 and c.last_display is not None)
+    win.heatmap_action.trigger()
+    wait_for(qtbot, lambda: choice.last is not None, timeout=180_000)
+    assert choice.last.class_index == 3 and choice.last.map.shape == (4, 4)
+    full = win.worker._keras  # noqa: SLF001
+    assert isinstance(full, Classifier) and isinstance(full.model, keras.Model)
+    assert win.report.engine == "litert" and win.worker.classifier.engine == "litert"
