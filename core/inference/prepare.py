@@ -29,12 +29,15 @@ log = logging.getLogger(__name__)
 
 
 def sibling_is_current(model_path: Path) -> bool:
-    """True when the conversion beside ``model_path`` is checked for exactly this file's bytes."""
-    from core.inference.lite import open_lite_classifier
+    """True when the conversion beside ``model_path`` is checked for exactly this file's bytes and is intact.
 
-    with tempfile.TemporaryDirectory() as empty:  # an empty cache: only the pair beside the model can answer
-        lite = open_lite_classifier(model_path, cache_folder=Path(empty))
-    return lite is not None and lite.source == "sibling"
+    Reads the files only (no interpreter: a build environment may lack LiteRT); the app's
+    ``open_lite_classifier`` also runs the recorded probe through LiteRT before trusting it."""
+    try:
+        file_id = lite_cache.model_file_id(model_path)
+    except OSError:
+        return False
+    return lite_cache.read_checked_at(*lite_cache.sibling_paths(model_path), file_id) is not None
 
 
 def prepare(model_path: Path) -> bool:
