@@ -1,8 +1,10 @@
 """A classify-only app session in a fresh process, for ``tests/gui/test_lite_session.py``.
 
-``python -m tests.gui.lite_session_run MODEL VIDEO IMAGE...``: an offscreen main
-window on MODEL classifies frames of VIDEO and the IMAGE files, then shows the
-Model tab (which needs the Keras summary).  Prints one ``RESULT {json}`` line:
+``python -m tests.gui.lite_session_run MODEL VIDEO IMAGE... [--train]``: an
+offscreen main window on MODEL classifies frames of VIDEO and the IMAGE files,
+with ``--train`` shows the Train tab (its device list comes from a probe child)
+and trains a tiny model for one epoch on SIGNS (in the training child), then
+shows the Model tab (which needs the Keras summary).  Prints one ``RESULT {json}`` line:
 the engine, what was classified, and which of TensorFlow / Keras were imported
 at each step.  Not a test itself: pytest would have imported TensorFlow already.
 """
@@ -19,7 +21,28 @@ def heavy() -> list[str]:
     return sorted({"tensorflow", "keras"} & {m.split(".")[0] for m in sys.modules})
 
 
-def main(model: str, video: str, images: list[str]) -> dict:
+def _train_one_epoch(win, wait, out: dict) -> None:
+    """The Train tab: its device list (a probe child) and a one-epoch training (a training child)."""
+    from tests.conftest import tiny_builder
+
+    tab = win.train_tab
+    win.tabs.setCurrentWidget(tab)
+    wait(lambda: win.backend_loaded)  # the device probe answered
+    out["devices"] = [tab.device_combo.itemData(i) for i in range(tab.device_combo.count())]
+    out["after_devices"] = heavy()
+    tab.builder = tiny_builder
+    tab.dataset_combo.setCurrentIndex(tab.dataset_combo.findData("signs"))
+    tab.epochs.setValue(1)
+    tab.augment.setChecked(False)
+    tab.max_per_class.setValue(10)
+    assert tab.start_training()
+    wait(lambda: not tab.running, timeout=300)
+    out["training"] = tab.outcome.result.status
+    out["after_training"] = heavy()
+    win.tabs.setCurrentWidget(win.classify_tab)
+
+
+def main(model: str, video: str, images: list[str], train: bool = False) -> dict:
     from PySide6.QtWidgets import QApplication
 
     from gui.main_window import MainWindow
@@ -59,6 +82,8 @@ def main(model: str, video: str, images: list[str]) -> dict:
     out["files"] = [{"path": r.path, "error": str(r.error) if r.error else None, "no_hand": r.no_hand,
                      "probabilities": r.prediction.probabilities.tolist() if r.prediction else None}
                     for r in results if r.kind == "file"]
+    if train:
+        _train_one_epoch(win, wait, out)
     # The Model tab needs the Keras summary: TensorFlow is imported in the background while the video plays on.
     win.classify.open_video(video)
     wait(lambda: sum(r.kind == "frame" for r in results) >= len(out["frames"]) + 1)
@@ -76,7 +101,10 @@ def main(model: str, video: str, images: list[str]) -> dict:
 
 if __name__ == "__main__":
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    result = main(sys.argv[1], sys.argv[2], sys.argv[3:])
+    args = sys.argv[1:]
+    train = "--train" in args
+    args = [a for a in args if a != "--train"]
+    result = main(args[0], args[1], args[2:], train=train)
     print("RESULT " + json.dumps(result), flush=True)
     sys.stdout.flush()
     os._exit(0)  # as the app does (gui.app.exit_without_finalizing)

@@ -54,7 +54,8 @@ def _video(path):
     return write_test_video(path, [room(seed=i) for i in range(20)])
 
 
-def test_a_classify_only_session_never_imports_tensorflow_until_the_model_tab_asks(warm_model, tmp_path):
+def test_a_classify_only_session_never_imports_tensorflow_until_the_model_tab_asks(warm_model, tmp_path, signs_dir):
+    """Also the Train tab: its device list and a training start and end without TensorFlow in the app."""
     path, cache, full = warm_model
     rng = np.random.default_rng(0)
     images = [write_image(tmp_path / f"img{i}.png", rng.integers(0, 256, (120, 160, 3), dtype=np.uint8))
@@ -63,7 +64,7 @@ def test_a_classify_only_session_never_imports_tensorflow_until_the_model_tab_as
     env.pop("HANDSIGN_ENGINE", None)
     env.pop("HANDSIGN_INFERENCE", None)
     proc = subprocess.run([sys.executable, "-m", "tests.gui.lite_session_run", str(path), str(_video(tmp_path / "v.avi")),
-                           *map(str, images)], cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+                           *map(str, images), "--train"], cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
     lines = [x for x in proc.stdout.splitlines() if x.startswith("RESULT ")]
     assert proc.returncode == 0 and lines, proc.stdout[-3000:] + proc.stderr[-3000:]
     out = json.loads(lines[-1][len("RESULT "):])
@@ -80,6 +81,8 @@ def test_a_classify_only_session_never_imports_tensorflow_until_the_model_tab_as
         expected = full.classify_frame(read_image(image)).probabilities  # the centre square, on the Keras side
         np.testing.assert_allclose(entry["probabilities"], expected, atol=1e-4)
 
+    assert out["devices"][0] == "cpu" and out["after_devices"] == []  # probed in a child process
+    assert out["training"] == "completed" and out["after_training"] == []  # trained in the training child
     assert out["after_summary"] == ["keras", "tensorflow"]
     assert out["summary_layers"] == len(full.model.layers)
     assert out["frames_while_loading_keras"] >= 1  # the live view went on, on LiteRT, while TensorFlow loaded
