@@ -62,19 +62,12 @@ class MainWindow(QMainWindow):
     model_failed = Signal(str)  # why a model could not be loaded (or why there is none)
     closed = Signal()  # every worker has ended and the window is closed
 
-    def __init__(self, *, model_path: str | None = None, start_source: bool = True, camera_factory=None,
-                 preload: bool = False):
-        """``preload``: open the start-up model on a helper thread while the window is built (the app does)."""
+    def __init__(self, *, model_path: str | None = None, start_source: bool = True, camera_factory=None):
         super().__init__()
         keep_ui_responsive()
         self.setWindowTitle("Hand Sign Studio")
         self.settings = open_settings()
         self.requested_model = model_path
-        self.preload = None
-        if preload and self.initial_model_path().is_file():
-            from gui.workers.preload import Preload
-
-            self.preload = Preload(self.initial_model_path(), hands=get_bool(self.settings, "hands/find", True))
         self.start_source = start_source
         self.report = None
         self.worker: InferenceWorker | None = None
@@ -183,7 +176,7 @@ class MainWindow(QMainWindow):
         if self.worker is not None:
             return
         log.info("window shown %.3f s after creation", time.perf_counter() - self.t_created)
-        self.worker = w = InferenceWorker(self.preload)
+        self.worker = w = InferenceWorker()
         self._requests = _Requests()
         self._requests.start.connect(w.start)
         self._requests.describe.connect(w.describe_architecture)
@@ -409,8 +402,6 @@ class MainWindow(QMainWindow):
         self.exporter.shutdown()
         self.presenter.shutdown()
         self.devices.shutdown()
-        if self.preload is not None:
-            self.preload.join()  # never left running (start_background may never have been called)
         if self.worker is not None:
             self.worker.join_background()  # a TensorFlow import under way ends first (it cannot be interrupted)
         stop_thread(self.worker_thread)

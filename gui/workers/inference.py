@@ -55,10 +55,8 @@ class InferenceWorker(QObject):
     finished = Signal(str)  # the job that just ended: "start", "load", "frame", "file", "hand", "describe"
     _backend_done = Signal(object)  # the background TensorFlow import ended (None, or its exception): to this thread
 
-    def __init__(self, preload=None):
-        """``preload``: a ``gui.workers.preload.Preload`` of the start-up model, taken over on first load."""
+    def __init__(self):
         super().__init__()
-        self._preload = preload
         self.classifier = None  # owned by this worker's thread
         self._finder: OncePerFrame | None = None  # owned by this worker's thread, made on first use
         self._hands_error: Exception | None = None  # why the finder could not be made (until reset_hands)
@@ -102,13 +100,6 @@ class InferenceWorker(QObject):
         """The TensorFlow-free classifier when the file's checked conversion is at hand, else the full one."""
         from core.inference.classifier import keras_engine_forced
 
-        if self._preload is not None:
-            preload, self._preload = self._preload, None
-            lite, finder = preload.take(path)
-            if finder is not None and self._finder is None:
-                self._finder = OncePerFrame(finder)
-            if lite is not None:
-                return lite
         if not keras_engine_forced():
             from core.inference.lite import open_lite_classifier
 

@@ -133,27 +133,3 @@ def test_the_heatmap_on_the_lite_engine_gets_the_full_keras_model(make_window, q
     full = win.worker._keras  # noqa: SLF001
     assert isinstance(full, Classifier) and isinstance(full.model, keras.Model)
     assert win.report.engine == "litert" and win.worker.classifier.engine == "litert"
-
-
-def test_the_app_preloads_the_start_up_model_and_the_worker_takes_it_over(warm_model, make_window, qtbot):
-    """``gui.app`` builds the window with ``preload=True``: the LiteRT classifier and the hand finder are opened
-    on a helper thread meanwhile, and the inference worker uses those very objects (nothing opened twice)."""
-    path, _, _ = warm_model
-    win = make_window(model_path=path, background=False, preload=True)
-    win.preload.join()
-    classifier, finder = win.preload.classifier, win.preload.finder
-    assert classifier is not None and classifier.engine == "litert" and finder is not None
-    win.start_background()
-    wait_for(qtbot, lambda: win.classify.model_ready)
-    assert win.worker.classifier is classifier and win.report.engine == "litert"
-    assert win.worker._finder.finder is finder  # noqa: SLF001 - the worker's own finder, wrapped once per frame
-    assert win.preload.classifier is None and win.preload.finder is None  # handed out once
-
-
-def test_a_preload_for_another_model_is_not_used(warm_model, make_window, qtbot, tmp_path):
-    path, _, _ = warm_model
-    from gui.workers.preload import Preload
-
-    preload = Preload(path)
-    clf, finder = preload.take(tmp_path / "other.keras")
-    assert clf is None and finder is not None  # the hand finder does not depend on the model
