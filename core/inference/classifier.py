@@ -12,9 +12,11 @@ thread makes its own).  Its per-frame path (``classify_frame``, from
 ``core.inference.prediction.FrameClassifier``) is a compiled forward pass at
 batch 1 with ``training=False`` (``model.predict`` costs far more per call);
 for a loaded model that is TensorFlow Lite's XNNPACK kernels on the folded
-graph (``core.inference.fast.lite_forward``), which also fills the cache the
-TensorFlow-free path reads.  ``probabilities_in_batches`` scores a whole split
-of model-size images.
+graph (``core.inference.fast.lite_forward``, dynamic-range int8 by default:
+``core.inference.precision``), which also fills the cache the TensorFlow-free
+path reads.  ``probabilities_in_batches`` scores a whole split of model-size
+images, through the same pass one image at a time, so a frame, a file and a
+split give the same numbers as the ``LiteClassifier`` would.
 """
 
 from __future__ import annotations
@@ -107,8 +109,10 @@ class Classifier(FrameClassifier):
                 if lite is None:
                     return lambda x: const_fn(x).numpy()
 
-                def forward(x):
-                    return lite(x) if x.shape[0] == 1 else const_fn(x).numpy()
+                def forward(x):  # every image through the one pass, so frames, files and batches agree
+                    if len(x) == 0:
+                        return const_fn(x).numpy()
+                    return np.concatenate([lite(x[i : i + 1]) for i in range(len(x))])
 
                 forward.lite = lite
                 return forward

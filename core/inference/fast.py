@@ -19,7 +19,8 @@ import warnings
 from pathlib import Path
 
 from core.inference import lite_cache
-from core.inference.lite import CHECK_TOLERANCE, LiteForward, lite_disabled, lite_threads
+from core.inference.lite import LiteForward, lite_disabled, lite_threads
+from core.inference.precision import check_tolerance, inference_precision
 
 log = logging.getLogger(__name__)
 
@@ -126,20 +127,29 @@ def new_tf_lite_interpreter(blob: bytes, threads: int):
     return interpreter
 
 
-def _convert(const_fn, input_shape) -> bytes:
+def convert_batch_one(const_fn, input_shape, *, precision: str = "float32", configure=None) -> bytes:
+    """The flatbuffer of ``const_fn`` at batch 1: float32, or ``precision="dynamic-int8"`` (dynamic-range
+    quantization, ``core.inference.precision``).  ``configure(converter)``, if given, sets other converter
+    options last (``bench/precision.py`` uses it for full-integer and float16 variants)."""
     import tensorflow as tf
 
     @tf.function(input_signature=[tf.TensorSpec((1, *input_shape), tf.float32)])
     def batch_one(x):
         return const_fn(x)
 
+    from core.device import quiet_stderr
+
     converter = tf.lite.TFLiteConverter.from_concrete_functions([batch_one.get_concrete_function()], batch_one)
-    with warnings.catch_warnings():
+    if precision == "dynamic-int8":
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    if configure is not None:
+        configure(converter)
+    with warnings.catch_warnings(), quiet_stderr():
         warnings.simplefilter("ignore")
         return converter.convert()
 
 
-def _from_cache(folder: Path, file_id: lite_cache.ModelFileId, probe, expected, threads: int):
+def _from_cache(folder: Path, file_id: lite_cache.ModelFileId, probe, expected, threads: int, precision: str):
     """The cached conversion of this model file if it still agrees with the Keras model, else None."""
     import numpy as np
 
@@ -153,21 +163,22 @@ def _from_cache(folder: Path, file_id: lite_cache.ModelFileId, probe, expected, 
     except Exception as exc:  # unreadable or damaged cache entry: convert again
         log.warning("cached TensorFlow Lite model %s unusable (%s); converting again", flatbuffer, exc)
         return None
-    if not np.allclose(got, expected, atol=CHECK_TOLERANCE):
+    if not np.allclose(got, expected, atol=check_tolerance(precision)):
         log.warning("cached TensorFlow Lite model %s disagrees with the model; converting again", flatbuffer)
         return None
     if lite_cache.read_checked(folder, file_id) is None:  # a sidecar lost or from before: vouch again
-        _store(folder, file_id, blob, got, expected)
+        _store(folder, file_id, blob, got, expected, precision)
     lite_cache.touch(folder, file_id)
     return forward
 
 
-def _store(folder: Path, file_id: lite_cache.ModelFileId, blob: bytes, got, expected) -> None:
+def _store(folder: Path, file_id: lite_cache.ModelFileId, blob: bytes, got, expected, precision: str) -> None:
     import numpy as np
     import tensorflow as tf
 
     check = {
-        "tolerance": CHECK_TOLERANCE,
+        "precision": precision,
+        "tolerance": check_tolerance(precision),
         "max_difference": float(np.abs(got - expected).max()),
         "probe_output": np.asarray(expected, dtype=float).tolist(),
         "converter": f"tensorflow {tf.__version__}",
@@ -178,8 +189,23 @@ def _store(folder: Path, file_id: lite_cache.ModelFileId, blob: bytes, got, expe
         log.info("TensorFlow Lite cache not written (%s)", exc)
 
 
+def _converted_forward(const_fn, input_shape, probe, expected, threads: int, precision: str):
+    """``(LiteForward, flatbuffer)`` converted at ``precision`` and checked on the probe; None (logged) when it
+    strays beyond the tolerance."""
+    import numpy as np
+
+    blob = convert_batch_one(const_fn, input_shape, precision=precision)
+    forward = LiteForward(new_tf_lite_interpreter(blob, threads), "converted")
+    got = forward(probe)
+    if not np.allclose(got, expected, atol=check_tolerance(precision)):
+        log.warning("TensorFlow Lite pass (%s) differs from TensorFlow by %.2g; not used", precision,
+                    float(np.abs(got - expected).max()))
+        return None
+    return forward, blob
+
+
 def lite_forward(model, const_fn, cache_dir: Path | None = None, *, file_id: lite_cache.ModelFileId | None = None,
-                 threads: int | None = None):
+                 threads: int | None = None, precision: str | None = None):
     """The batch-1 forward pass of ``model`` through TensorFlow Lite, or ``None`` where it is unavailable.
 
     ``const_fn`` is :func:`constant_forward` of the model: it is what gets
@@ -192,6 +218,9 @@ def lite_forward(model, const_fn, cache_dir: Path | None = None, *, file_id: lit
     TensorFlow altogether (``core.inference.lite``); a cache that cannot be
     written only costs that time.  bench/infer.py measured the pass at about 2x
     faster than ``const_fn`` on this 2-core CPU, with the same probabilities.
+    ``precision`` (default: ``file_id``'s, else ``core.inference.precision.inference_precision()``):
+    ``"dynamic-int8"`` (about 3x faster again, probabilities within 0.01) or
+    ``"float32"``; a quantized conversion that fails its check falls back to float32.
     Falls back (returns ``None``, logged) on any failure: JAX backend, a
     TensorFlow without ``tf.lite``, ``HANDSIGN_INFERENCE=tensorflow``.
     """
@@ -206,17 +235,18 @@ def lite_forward(model, const_fn, cache_dir: Path | None = None, *, file_id: lit
         probe = np.random.default_rng(lite_cache.PROBE_SEED).random((1, *input_shape), dtype=np.float32)
         # The Keras model itself, eagerly (0.1 s): tracing const_fn would cost 2 s that a cache hit saves.
         expected = np.asarray(model(probe, training=False))
-        forward = _from_cache(folder, file_id, probe, expected, threads) if folder is not None else None
+        precision = precision or (file_id.precision if file_id is not None else inference_precision())
+        forward = _from_cache(folder, file_id, probe, expected, threads, precision) if folder is not None else None
         if forward is None:
-            blob = _convert(const_fn, input_shape)
-            forward = LiteForward(new_tf_lite_interpreter(blob, threads), "converted")
-            got = forward(probe)
-            if not np.allclose(got, expected, atol=CHECK_TOLERANCE):
-                log.warning("TensorFlow Lite pass differs from TensorFlow by %.2g; not used",
-                            float(np.abs(got - expected).max()))
+            converted = _converted_forward(const_fn, input_shape, probe, expected, threads, precision)
+            if converted is None and precision != "float32":
+                precision = "float32"
+                converted = _converted_forward(const_fn, input_shape, probe, expected, threads, precision)
+            if converted is None:
                 return None
+            forward, blob = converted
             if folder is not None:
-                _store(folder, file_id, blob, got, expected)
+                _store(folder, file_id, blob, forward(probe), expected, precision)
         return forward
     except Exception as exc:
         log.warning("TensorFlow Lite path unavailable (%s: %s); using TensorFlow", type(exc).__name__, exc)

@@ -26,13 +26,13 @@ import numpy as np
 
 from core.images import PREPROCESSING, scale
 from core.inference import lite_cache
+from core.inference.precision import check_tolerance
 from core.inference.prediction import FrameClassifier
 from core.model.files import ModelInfo, read_metadata
 
 log = logging.getLogger(__name__)
 
 INFERENCE_ENV = "HANDSIGN_INFERENCE"  # "tensorflow": never use a TensorFlow Lite path
-CHECK_TOLERANCE = 1e-3  # largest probability difference accepted against the Keras model
 
 
 def lite_disabled() -> bool:
@@ -172,7 +172,8 @@ def _agrees(forward: LiteForward, info: ModelInfo | None, sidecar: dict, path: P
     expected = np.asarray(sidecar["probe_output"], dtype=np.float32)
     probe = np.random.default_rng(lite_cache.PROBE_SEED).random((1, h, w, 3), dtype=np.float32)
     got = forward(probe)
-    if expected.shape != got.shape or not np.allclose(got, expected, atol=CHECK_TOLERANCE):
+    tolerance = check_tolerance(str(sidecar.get("precision", "float32")))
+    if expected.shape != got.shape or not np.allclose(got, expected, atol=tolerance):
         log.info("cached TensorFlow Lite model for %s disagrees with the recorded Keras output", path)
         return False
     return True

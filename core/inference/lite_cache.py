@@ -34,30 +34,35 @@ from core.model.files import atomic_write_bytes, atomic_write_json
 
 log = logging.getLogger(__name__)
 
-CACHE_FORMAT = "handsign-tflite-cache/2"  # a change of entry layout or conversion recipe: new keys
-CACHE_KEEP = 4  # entries kept (about 94 MB each for ResNet-50)
+CACHE_FORMAT = "handsign-tflite-cache/3"  # a change of entry layout or conversion recipe: new keys
+CACHE_KEEP = 4  # entries kept (ResNet-50: about 24 MB each at dynamic int8, 94 MB in float32)
 PROBE_SEED = 0  # the probe image: np.random.default_rng(PROBE_SEED).random((1, H, W, 3), float32)
 
 
 @dataclass(frozen=True)
 class ModelFileId:
-    """Which model file an entry belongs to."""
+    """Which model file an entry belongs to, and at which precision it is converted
+    (``core.inference.precision``: each precision has its own entry)."""
 
     sha256: str
     size: int
     mtime_ns: int
+    precision: str = "float32"
 
     @property
     def key(self) -> str:
-        return hashlib.sha256(f"{CACHE_FORMAT} {self.sha256}".encode()).hexdigest()[:32]
+        return hashlib.sha256(f"{CACHE_FORMAT} {self.precision} {self.sha256}".encode()).hexdigest()[:32]
 
 
-def model_file_id(path: str | os.PathLike) -> ModelFileId:
-    """Hash the model file (about 0.06 s for the 43 MB shipped model); ``OSError`` if unreadable."""
+def model_file_id(path: str | os.PathLike, precision: str | None = None) -> ModelFileId:
+    """Hash the model file (about 0.06 s for the 43 MB shipped model); ``OSError`` if unreadable.
+    ``precision`` defaults to the one asked for (``core.inference.precision.inference_precision``)."""
+    from core.inference.precision import inference_precision
+
     with open(path, "rb") as fh:
         digest = hashlib.file_digest(fh, "sha256").hexdigest()
         st = os.fstat(fh.fileno())
-    return ModelFileId(digest, st.st_size, st.st_mtime_ns)
+    return ModelFileId(digest, st.st_size, st.st_mtime_ns, precision or inference_precision())
 
 
 def entry_paths(folder: Path, file_id: ModelFileId) -> tuple[Path, Path]:

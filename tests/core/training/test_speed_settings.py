@@ -184,8 +184,10 @@ def test_constant_forward_matches_the_model_in_inference_mode():
         np.testing.assert_array_equal(a, b)
 
 
-def test_loaded_classifier_uses_the_frozen_path_and_agrees_with_the_model(tmp_path):
+def test_loaded_classifier_uses_the_frozen_path_and_agrees_with_the_model(tmp_path, monkeypatch):
     from core.inference.classifier import Classifier
+
+    monkeypatch.setenv("HANDSIGN_PRECISION", "float32")  # the exact pass (the int8 default: test_precision.py)
     from core.model.files import ModelInfo, save_model
 
     model = _conv_bn_model()
@@ -218,6 +220,7 @@ def test_frames_go_through_tensorflow_lite_converted_once_then_cached(tmp_path, 
     _tensorflow_only()
     cache = tmp_path / "cache"
     monkeypatch.setenv("HANDSIGN_CACHE", str(cache))
+    monkeypatch.setenv("HANDSIGN_PRECISION", "float32")  # the exact pass (the int8 default: test_precision.py)
     path = _saved_conv_bn_model(tmp_path)
     frames = np.random.default_rng(3).integers(0, 256, (4, 1, 16, 16, 3), dtype=np.uint8)
 
@@ -233,7 +236,7 @@ def test_frames_go_through_tensorflow_lite_converted_once_then_cached(tmp_path, 
     assert second.engine == "tflite" and second._forward.lite.source == "cache"
     for x in frames:
         np.testing.assert_allclose(second.probabilities(x), first.probabilities(x), atol=1e-7)
-    # Batches still take the TensorFlow path, with the same answers.
+    # Batches take the same pass, with the same answers.
     np.testing.assert_allclose(second.probabilities(frames[:, 0]), np.concatenate([first.probabilities(x) for x in frames]),
                                atol=2e-6, rtol=1e-5)
 
@@ -244,6 +247,7 @@ def test_a_damaged_cache_entry_is_converted_again(tmp_path, monkeypatch):
     _tensorflow_only()
     cache = tmp_path / "cache"
     monkeypatch.setenv("HANDSIGN_CACHE", str(cache))
+    monkeypatch.setenv("HANDSIGN_PRECISION", "float32")  # compared with Keras to 2e-6 below
     path = _saved_conv_bn_model(tmp_path)
     Classifier.load(path)
     (entry,) = (cache / "tflite").glob("*.tflite")
