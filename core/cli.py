@@ -126,6 +126,7 @@ def cmd_train(args) -> int:
     from core.training.data import fine_tune_shape
     from core.training.presets import settings_for
     from core.training.session import TrainingSession
+    from core.training.stream_data import load_for_training
 
     overrides = {k: v for k, v in {
         "epochs": args.epochs, "batch_size": args.batch_size, "learning_rate": args.lr, "schedule": args.schedule,
@@ -140,7 +141,7 @@ def cmd_train(args) -> int:
         args.init_model = str(shipped_model_path())
         print(f"fine-tuning the shipped model ({args.init_model}); --init-model picks another", flush=True)
     size, classes = fine_tune_shape(args.init_model, args.size)
-    ds = _training_data(src, settings, size, classes)
+    ds = load_for_training(src, settings, image_size=size, classes=classes)  # in memory, or streamed (--stream)
     print(ds.describe(), flush=True)
     for _path, reason in ds.skipped[:10]:
         print(f"  skipped: {reason}", file=sys.stderr)
@@ -160,13 +161,6 @@ def cmd_train(args) -> int:
         raise HandSignError("interrupted; the best checkpoint so far is kept next to --out") from None
     print(f"run card: {session.run_card_path}")
     return 0 if result.status == "completed" else EXIT_ERROR
-
-
-def _training_data(src, settings, size, classes):
-    """The dataset in memory, or (``--stream``, or too big for memory) streamed from disk (core.data.stream)."""
-    from core.training.stream_data import load_for_training
-
-    return load_for_training(src, settings, image_size=size, classes=classes)
 
 
 def _check_writable(folder: Path) -> None:
