@@ -123,7 +123,7 @@ class LazyImages:
             out[k] = self[k]
         return out if dtype is None else out.astype(dtype)
 
-    def __array_function__(self, func, types, args, kwargs):
+    def __array_function__(self, func, _types, args, kwargs):
         """``np.concatenate`` of lazy images stays lazy (``Split.concat``); anything else reads them."""
         if func is np.concatenate:
             parts = args[0]

@@ -145,3 +145,34 @@ def test_streaming_is_chosen_by_size_or_forced(tmp_path, monkeypatch):
     assert wants_streaming("on", root, (64, 64)) and not wants_streaming("off", root, (64, 64))
     with pytest.raises(DataError, match="stream must be one of"):
         wants_streaming("sometimes", root, (64, 64))
+
+
+def test_hand_framing_runs_once_per_image_and_matches_loading(tmp_path, signs_dir, monkeypatch):
+    """Real SIGNS photos (real hands) in a class-folder tree: the streamed images, framed by the hand finder
+    through the cache, equal the in-memory ones; a second listing reads every square from the cache."""
+    import shutil
+
+    from core.data.framing_cache import cache_file
+    from core.hands.framing import HandFraming
+
+    monkeypatch.setenv("HANDSIGN_CACHE", str(tmp_path / "cache"))
+    root = tmp_path / "tree"
+    photos = sorted((signs_dir / "train_signs").iterdir())
+    for label in ("0", "3"):
+        (root / label).mkdir(parents=True)
+        for p in [p for p in photos if p.name.startswith(f"{label}_")][:3]:
+            shutil.copy(p, root / label / p.name)
+    (root / "3" / "broken.jpg").write_bytes(b"not a photo")
+    mem = load_dataset(root, (64, 64), val_split=0.0, test_split=0.0, framing=HandFraming())
+    first = HandFraming()
+    lazy = load_streamed_dataset(root, (64, 64), val_split=0.0, test_split=0.0, framing=first)
+    assert first.found + first.missed == 6 and first.found >= 4  # every readable photo looked at once
+    assert [f for f, _ in lazy.skipped] == [f for f, _ in mem.skipped] == [str(root / "3" / "broken.jpg")]
+    assert lazy.train.files == mem.train.files
+    np.testing.assert_array_equal(np.asarray(lazy.train.x), mem.train.x)
+    assert cache_file(lazy.train).exists()
+    again = HandFraming()
+    lazy2 = load_streamed_dataset(root, (64, 64), val_split=0.0, test_split=0.0, framing=again)
+    assert again.found + again.missed == 0  # every square from the cache; the unreadable photo is read again ...
+    assert len(lazy2.skipped) == 1  # ... and skipped again
+    np.testing.assert_array_equal(np.asarray(lazy2.train.x), mem.train.x)
