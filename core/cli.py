@@ -62,6 +62,12 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--init-model", help="fine-tune from this .keras model instead of training from scratch "
                    "(--preset finetune: the shipped model unless given)")
     t.add_argument("--out", "-o", default="model.keras", help="where to write the model (default: model.keras)")
+    t.add_argument("--stream", dest="stream", action="store_const", const="on",
+                   help="read the images from disk while training (tf.data) instead of loading them all first "
+                        "(default: only when they would not fit the memory budget)")
+    t.add_argument("--no-stream", dest="stream", action="store_const", const="off", help="always load them first")
+    t.add_argument("--distribute", action="store_true", default=None,
+                   help="data-parallel over all local GPUs, or across machines with TF_CONFIG (docs/distributed.md)")
 
     e = sub.add_parser("evaluate", help="accuracy, loss, per-class accuracy and confusion matrix")
     _model_arg(e)
@@ -117,13 +123,15 @@ def _resolve_model(arg: str | None) -> Path:
 
 def cmd_train(args) -> int:
     from core.paths import resolve_data
-    from core.training.data import fine_tune_shape, load_training_data
+    from core.training.data import fine_tune_shape
     from core.training.presets import settings_for
     from core.training.session import TrainingSession
+    from core.training.stream_data import load_for_training
 
     overrides = {k: v for k, v in {
         "epochs": args.epochs, "batch_size": args.batch_size, "learning_rate": args.lr, "schedule": args.schedule,
         "augment": args.augment, "val_split": args.val_split, "seed": args.seed, "device": args.device,
+        "stream": args.stream, "distribute": args.distribute,
     }.items() if v is not None}
     settings = settings_for(args.preset, **overrides)
     src = resolve_data(args.data)
@@ -133,7 +141,7 @@ def cmd_train(args) -> int:
         args.init_model = str(shipped_model_path())
         print(f"fine-tuning the shipped model ({args.init_model}); --init-model picks another", flush=True)
     size, classes = fine_tune_shape(args.init_model, args.size)
-    ds = load_training_data(src, settings, image_size=size, classes=classes)
+    ds = load_for_training(src, settings, image_size=size, classes=classes)  # in memory, or streamed (--stream)
     print(ds.describe(), flush=True)
     for _path, reason in ds.skipped[:10]:
         print(f"  skipped: {reason}", file=sys.stderr)

@@ -32,9 +32,13 @@ _.on_finish
 _.on_log
 _.on_start
 _.on_train_batch_end
+_.on_epoch_begin  # core.training.distribute's fit callback
+_.on_epoch_end
 
 # Assigned for a library to read.
 _.MAX_IMAGE_PIXELS  # PIL's decompression-bomb limit (core/images.py)
+_.auto_shard_policy  # tf.data's option, read by MultiWorkerMirroredStrategy (core/training/distribute.py)
+_._distribute_strategy  # read by Keras's fit (core/training/distribute.py, keras-team/keras#20585)
 
 # Kept alive by reference: a non-modal message box Qt would otherwise close when it is collected.
 _._startup_box

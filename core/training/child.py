@@ -127,12 +127,14 @@ class ControlRelay:
 
 def _load(job: TrainJob, out: _PipeListener):
     """The session for ``job`` on its data, after telling the parent what was loaded."""
-    from core.training.data import fine_tune_shape, load_training_data
+    from core.training.data import fine_tune_shape
     from core.training.projection_probe import ProjectionProbe
     from core.training.session import TrainingSession
+    from core.training.stream_data import load_for_training
 
     size, classes = fine_tune_shape(job.initial_model)  # fine-tuning reads the data at the model's size
-    ds = load_training_data(job.source, job.settings, kind=job.kind, image_size=size, classes=job.classes or classes)
+    # In memory, or streamed from disk when it is too big (or the settings say so): core.training.stream_data
+    ds = load_for_training(job.source, job.settings, kind=job.kind, image_size=size, classes=job.classes or classes)
     session = TrainingSession(ds, job.settings, out, out=job.out, builder=job.builder,
                               initial_model=job.initial_model)
     ds = session.dataset  # as the session trains on it (a preset may move validation images to training)
@@ -147,7 +149,7 @@ def _load(job: TrainJob, out: _PipeListener):
     out.send(MessageKind.DATASET, DatasetInfo(
         list(ds.class_names),
         {"train": len(ds.train), "val": len(ds.val), "test": len(ds.test)},
-        ds.val.x[picks] if picks else np.zeros((0, 1, 1, 3), np.uint8),
+        np.asarray(ds.val.x[picks]) if picks else np.zeros((0, 1, 1, 3), np.uint8),  # (read now if streamed)
         [int(ds.val.y[i]) for i in picks], picks,
         probe.thumbnails() if probe else None, probe.labels if probe else None,
     ))
@@ -171,7 +173,7 @@ def _train(job: TrainJob, out: _PipeListener, relay: ControlRelay) -> TrainOutco
     result = session.run()
     ds = session.dataset
     wrong = misclassified(ds.test.x, ds.test.y, result.test_predictions, list(ds.class_names))
-    return TrainOutcome(result, list(ds.class_names), wrong.images, wrong.true, wrong.predicted)
+    return TrainOutcome(result, list(ds.class_names), np.asarray(wrong.images), wrong.true, wrong.predicted)
 
 
 def _compare(job, out: _PipeListener, relay: ControlRelay):

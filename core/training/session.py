@@ -201,7 +201,10 @@ class TrainingSession:
         import keras
 
         from core.device import device_scope
+        from core.training.distribute import run_with_fit, uses_fit
 
+        if uses_fit(self.settings, self.dataset):  # streamed from disk or over several devices: fit on tf.data
+            return run_with_fit(self, build=self._load_or_build, emit=self._emit, info=self._info)
         s = self.settings
         if len(self.dataset.train) == 0:
             raise HandSignError(f"{self.dataset.source}: no training images")

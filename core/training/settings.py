@@ -55,6 +55,13 @@ class TrainSettings:
     # behind the hand; empty: synthetic backgrounds only.
     backgrounds: str = ""
     preset: str = ""
+    # Read the training data from disk through tf.data (core.data.stream): "auto" when the decoded images
+    # would not fit the memory budget, "on" / "off" to force it.  Streamed runs train with fit
+    # (core.training.distribute).
+    stream: str = "auto"
+    # Data-parallel over all local GPUs (MirroredStrategy), or across machines with TF_CONFIG
+    # (MultiWorkerMirroredStrategy); core.training.distribute, docs/distributed.md.
+    distribute: bool = False
 
     def validate(self) -> None:
         if self.epochs < 1:
@@ -73,4 +80,6 @@ class TrainSettings:
             raise HandSignError(f"precision must be 'auto', 'float32' or 'mixed_bfloat16', got {self.precision!r}")
         if self.schedule not in ("constant", "cosine"):
             raise HandSignError(f"schedule must be 'constant' or 'cosine', got {self.schedule!r}")
+        if self.stream not in ("auto", "on", "off"):
+            raise HandSignError(f"stream must be 'auto', 'on' or 'off', got {self.stream!r}")
         parse_device(self.device)  # a misspelt device is a usage error, not a failed run

@@ -33,6 +33,7 @@ PRESET_LABELS = {"quick": "Quick (about 2–5 min)", "standard": "Standard",
 PRESET_TIPS = {"quick": "The classroom demo: about 2–5 minutes on a 2-core CPU (the longer end while the camera "
                         "runs), less with more cores or a GPU"}
 BUTTON_PRESETS = ("finetune",)  # run by "Fine-tune on my samples", not chosen from the list
+ALL_GPUS = "all-gpus"  # the device list's "All GPUs" (shown with two or more): data-parallel training
 
 
 class SettingsPanel(QGroupBox):
@@ -143,7 +144,7 @@ class SettingsPanel(QGroupBox):
             "standard" if preset == "custom" else preset,
             epochs=self.epochs.value(), batch_size=self.batch_size.value(),
             learning_rate=float(self.learning_rate.value()), augment=self.augment.isChecked(),
-            val_split=float(self.val_split.value()), seed=self.seed.value(), device=self.device(),
+            val_split=float(self.val_split.value()), seed=self.seed.value(), **self.device_settings(),
         )
 
     def finetune_settings(self):
@@ -151,10 +152,18 @@ class SettingsPanel(QGroupBox):
 
         The fields are for training anew; a fine-tune is one definition (core/training/presets.py).
         """
-        return settings_for("finetune", seed=self.seed.value(), device=self.device())
+        return settings_for("finetune", seed=self.seed.value(), **self.device_settings())
 
     def device(self) -> str:
+        """The device combo's choice: ``"cpu"``, ``"gpu:N"`` or :data:`ALL_GPUS`."""
         return self.device_combo.currentData() or "cpu"
+
+    def device_settings(self) -> dict:
+        """The choice as training settings: "All GPUs" is data-parallel training (``TrainSettings.distribute``)."""
+        device = self.device()
+        if device == ALL_GPUS:
+            return {"device": "gpu:0", "distribute": True}
+        return {"device": device}
 
     # -- QSettings ---------------------------------------------------------------------------
     def restore_settings(self, s) -> None:
@@ -196,6 +205,10 @@ class SettingsPanel(QGroupBox):
         gpus = [d for d in (devices or []) if d.startswith("gpu")]
         for d in gpus:
             self.device_combo.addItem(f"GPU {d.split(':')[1]}", d)
+        if len(gpus) > 1:
+            self.device_combo.addItem(f"All GPUs ({len(gpus)})", ALL_GPUS)
+            tip = "Data-parallel: each GPU trains on its share of every batch (MirroredStrategy)"
+            self.device_combo.setItemData(self.device_combo.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
         if not gpus:
             self.device_combo.addItem("GPU" if devices is not None else "GPU (checking…)", None)
             item = self.device_combo.model().item(self.device_combo.count() - 1)
