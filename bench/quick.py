@@ -74,7 +74,11 @@ def _run(variant: str, seed: int, folder: Path, cache: Path, cold: bool = False)
 
 def _summary(rows: list[dict]) -> dict:
     warm = {v: [r for r in rows if r["variant"] == v and not r["cold_cache"]] for v in PRESETS}
-    out = {}
+    out: dict = {"runs": {v: len(rs) for v, rs in warm.items()}}
+    if not all(warm.values()):
+        return dict(out, old={"mean_wall_seconds": None, "mean_test_accuracy": None},
+                    new={"mean_wall_seconds": None, "mean_test_accuracy": None}, ratio_new_to_old=None,
+                    targets_met=None)
     for v, rs in warm.items():
         out[v] = {"mean_wall_seconds": round(statistics.mean(r["wall_seconds"] for r in rs), 1),
                   "mean_test_accuracy": round(statistics.mean(r["test_accuracy"] for r in rs), 4)}
@@ -99,6 +103,8 @@ def _markdown(rows: list[dict], summary: dict, cpu: str) -> str:
         lines.append(f"| {i} {label} | `{r['preset']}` | {r['seed']} | {r['wall_seconds']:.1f} s | "
                      f"{r['test_accuracy']:.3f} | {epochs} | {r['loadavg_1m_before']} |")
     o, n = summary["old"], summary["new"]
+    if summary["ratio_new_to_old"] is None:
+        return "\n".join(lines + ["", "(not finished: no old / new pair yet)", ""])
     lines += ["", "| | mean wall time | mean SIGNS test |", "| --- | --- | --- |",
               f"| old `quick-2026-12` | {o['mean_wall_seconds']} s | {o['mean_test_accuracy']:.3f} |",
               f"| new `quick` | {n['mean_wall_seconds']} s | {n['mean_test_accuracy']:.3f} |",
@@ -123,19 +129,23 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[dict] = []
     with tempfile.TemporaryDirectory(prefix="bench-quick-") as tmp:
         folder, cache = Path(tmp), Path(tmp) / "cache"
-        if not args.no_cold:
-            rows.append(_run("new", seeds[0], folder, cache, cold=True))
-        for seed in seeds:
-            rows.append(_run("old", seed, folder, cache))
-            rows.append(_run("new", seed, folder, cache))
-    summary = _summary(rows)
-    cpu = cpu_model()
+        plan = ([("new", seeds[0], True)] if not args.no_cold else []) + [
+            (variant, seed, False) for seed in seeds for variant in ("old", "new")]
+        for variant, seed, cold in plan:
+            rows.append(_run(variant, seed, folder, cache, cold))
+            text = _write(rows)  # after every run: an interrupted bench still leaves its rows
+    print(text)
+    return 0
+
+
+def _write(rows: list[dict]) -> str:
+    summary, cpu = _summary(rows), cpu_model()
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "quick.json").write_text(json.dumps({"cpu": cpu, "machine": machine(), "rows": rows,
                                                     "summary": summary}, indent=2) + "\n")
-    (RESULTS / "quick.md").write_text(_markdown(rows, summary, cpu))
-    print(_markdown(rows, summary, cpu))
-    return 0
+    text = _markdown(rows, summary, cpu)
+    (RESULTS / "quick.md").write_text(text)
+    return text
 
 
 if __name__ == "__main__":

@@ -202,7 +202,7 @@ def at_input_size(model, size: int):
     Training the twin trains ``model``: a compiled ``model``'s twin is compiled with the
     same optimizer object (one step count, one learning-rate schedule) and loss.  Works for a network that is convolutional up to
     a layer whose output no longer depends on the input size (the notebook's ResNet-50 at
-    any side from 40 to 64 pixels has the same 2x2 stage-5 map).  Fused BatchNorm calls
+    any side from 37 to 64 pixels has the same 2x2 stage-5 map).  Fused BatchNorm calls
     (:func:`fuse_batchnorm`) are on the layer objects, so the twin has them too.
     """
     import keras

@@ -1,9 +1,9 @@
 """Progressive resizing: the run's model on smaller images, for its first epochs (issue #17).
 
 The notebook's ResNet-50 is convolutional up to its 2x2 average pool, and every
-input side from 40 to 64 pixels leaves a 2x2 or 3x3 stage-5 map that the pool
-turns into the same 2,048 features, so the same weights take smaller images: a
-40-pixel step costs about 40 % of a 64-pixel one.  :class:`SmallInputs` keeps
+input side from 37 to 64 pixels leaves a 2x2 stage-5 map that the pool turns
+into the same 2,048 features, so the same weights take smaller images (a
+48-pixel image has 56 % of a 64-pixel one's pixels).  :class:`SmallInputs` keeps
 the model's twins at the smaller sizes (the same layer objects: training a twin
 trains the model, on its optimizer and schedule) and validates an epoch at the
 size it trained at, so the Train tab's validation curve follows what the network
