@@ -5,9 +5,10 @@ process (``core.cli.cmd_train``, the function the CLI calls; a worker here only
 lets it take the retired preset name, which the CLI no longer offers), timed from
 process start to exit, with its SIGNS test accuracy read from the run card.
 
-* ``old``: ``quick-2026-12``, the preset until 2026-12 (12 epochs at 64 px, every
-  photo searched for its hand on every run).
-* ``new``: ``quick`` as it is now (core/training/presets.py).
+* ``old``: ``quick-2026-12``, the preset until 2026-12 (every photo searched for its
+  hand on every run).
+* ``new``: ``quick`` as it is now (core/training/presets.py), or the candidate
+  named by ``--new`` (e.g. ``quick-48px``: progressive resizing).
 
 Order: one ``new`` run with an empty hand cache first (a class's first run; shown,
 not in the means), then old / new alternating per seed (seeds 0, 1, 2 by
@@ -15,7 +16,7 @@ default), so the load of a shared machine falls on both.  All runs share one
 cache folder made for the bench, so the ``new`` runs after the first find every
 hand region on disk, as a second run in a classroom does.
 
-Run as ``python -m bench.quick [--seeds 0,1,2] [--no-cold]``; writes
+Run as ``python -m bench.quick [--seeds 0,1,2] [--no-cold] [--new PRESET]``; writes
 ``bench/results/quick.md`` and ``.json``.
 """
 
@@ -52,6 +53,7 @@ def _worker(preset: str, seed: int, out: str) -> None:
 
 
 def _run(variant: str, seed: int, folder: Path, cache: Path, cold: bool = False) -> dict:
+    """One fresh-process training of ``PRESETS[variant]``; its wall time and run-card figures."""
     out = folder / f"{variant}-{seed}{'-cold' if cold else ''}.keras"
     env = dict(os.environ, HANDSIGN_CACHE=str(cache), TF_CPP_MIN_LOG_LEVEL="2", QT_QPA_PLATFORM="offscreen",
                PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
@@ -90,7 +92,7 @@ def _summary(rows: list[dict]) -> dict:
 
 def _markdown(rows: list[dict], summary: dict, cpu: str) -> str:
     lines = [
-        "# Quick preset end to end: `quick-2026-12` (old) vs `quick` (new)", "",
+        f"# Quick preset end to end: `{PRESETS['old']}` (old) vs `{PRESETS['new']}` (new)", "",
         f"CPU: {cpu}, {os.cpu_count()} cores. Each run: `handsign train --data signs --preset P --seed N` in a "
         "fresh process, launch to exit; old and new alternate per seed. The cold-cache row is a class's first "
         "`new` run (the hand regions not yet on disk); it is not in the means.", "",
@@ -106,8 +108,8 @@ def _markdown(rows: list[dict], summary: dict, cpu: str) -> str:
     if summary["ratio_new_to_old"] is None:
         return "\n".join(lines + ["", "(not finished: no old / new pair yet)", ""])
     lines += ["", "| | mean wall time | mean SIGNS test |", "| --- | --- | --- |",
-              f"| old `quick-2026-12` | {o['mean_wall_seconds']} s | {o['mean_test_accuracy']:.3f} |",
-              f"| new `quick` | {n['mean_wall_seconds']} s | {n['mean_test_accuracy']:.3f} |",
+              f"| old `{PRESETS['old']}` | {o['mean_wall_seconds']} s | {o['mean_test_accuracy']:.3f} |",
+              f"| new `{PRESETS['new']}` | {n['mean_wall_seconds']} s | {n['mean_test_accuracy']:.3f} |",
               f"| **new / old** | **{summary['ratio_new_to_old']:.2f}x** | |", "",
               f"Targets (issue #17): new / old <= {TARGET_RATIO} and mean SIGNS test >= {TARGET_ACCURACY}: "
               f"**{'met' if summary['targets_met'] else 'not met'}**.", ""]
@@ -118,6 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--seeds", default="0,1,2")
     p.add_argument("--no-cold", action="store_true", help="skip the first run with an empty hand cache")
+    p.add_argument("--new", default="quick", help="the preset to measure against quick-2026-12 (default: quick)")
     p.add_argument("--worker", help=argparse.SUPPRESS)
     p.add_argument("--seed", type=int, default=0, help=argparse.SUPPRESS)
     p.add_argument("--out", help=argparse.SUPPRESS)
@@ -126,6 +129,7 @@ def main(argv: list[str] | None = None) -> int:
         _worker(args.worker, args.seed, args.out)
         return 0
     seeds = [int(s) for s in args.seeds.split(",")]
+    PRESETS["new"] = args.new
     rows: list[dict] = []
     with tempfile.TemporaryDirectory(prefix="bench-quick-") as tmp:
         folder, cache = Path(tmp), Path(tmp) / "cache"

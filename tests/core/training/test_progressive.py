@@ -6,6 +6,8 @@ notebook's full ResNet-50 gets a smaller twin that shares its weights.
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -13,7 +15,7 @@ from core.data.splits import Dataset, Split
 from core.errors import HandSignError
 from core.model.files import load_model
 from core.training.batches import Batches, BatchFeeder
-from core.training.presets import PRESETS, RETIRED, settings_for
+from core.training.presets import BENCH_ONLY, PRESETS, settings_for
 from core.training.schedule import COSINE_FLOOR, WARMUP_START, epoch_sizes, learning_rate
 from core.training.session import TrainingSession
 from core.training.settings import TrainSettings
@@ -140,10 +142,10 @@ def test_a_run_with_progressive_resizing_saves_the_64_pixel_model(tmp_path):
     assert [(b.epoch, b.batch, b.batches) for b in batches] == [(e, i, 3) for e in (1, 2, 3) for i in (1, 2, 3)]
 
 
-def test_the_quick_preset_shrinks_early_epochs_and_the_old_one_stays_runnable():
-    quick, old = settings_for("quick"), settings_for("quick-2026-12")
-    assert quick.small_size and quick.small_epochs < quick.epochs and quick.hand_cache
-    assert (old.epochs, old.batch_size, old.learning_rate, old.small_epochs, old.warmup_epochs, old.hand_cache) == (
-        12, 16, 2e-3, 0, 0.0, False)
-    assert "quick-2026-12" in RETIRED and "quick-2026-12" not in PRESETS  # not offered in the app or the CLI
+def test_the_bench_presets_are_runnable_but_not_offered():
+    quick, old, candidate = settings_for("quick"), settings_for("quick-2026-12"), settings_for("quick-48px")
+    assert quick.hand_cache and not old.hand_cache
+    assert dataclasses.replace(old, hand_cache=True, preset="quick") == quick  # only the cache differs
+    assert (candidate.epochs, candidate.small_size, candidate.small_epochs) == (10, 48, 4)
+    assert not set(BENCH_ONLY) & set(PRESETS)  # not offered in the app or the CLI
     assert old.preset == "quick-2026-12"
