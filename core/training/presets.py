@@ -17,6 +17,10 @@
   kernels (``init="glorot"``, the initializer the notebook's layers name, not
   He) and Keras 2's BatchNorm momentum 0.99, to show its BatchNorm lag.
 
+``BENCH_ONLY`` holds presets that ``settings_for`` knows but the app and the CLI do
+not offer: ``quick-2026-12`` (the quick preset before its hand cache) and the
+``quick-48px`` candidate (progressive resizing), both run by ``bench/quick.py``.
+
 Every preset except ``notebook`` starts each residual block as its shortcut
 (``zero_gamma``).  What each preset scores and how long it takes, and what
 zero-gamma was worth, are measured in docs/model.md ("Quick preset",
