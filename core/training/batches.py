@@ -16,6 +16,7 @@ import numpy as np
 
 from core.data.augment import BASIC, AugmentConfig, augment_batch, foreground_masks
 from core.images import scale
+from core.training.progressive import shrink
 
 
 class Batches:
@@ -35,7 +36,8 @@ class Batches:
     def __len__(self):
         return max(1, math.ceil(len(self.y) / self.batch_size))
 
-    def batch(self, i):
+    def batch(self, i, size: int | None = None):
+        """Batch ``i`` of this epoch, its images ``size`` pixels a side if given (progressive resizing)."""
         idx = self.order[i * self.batch_size : (i + 1) * self.batch_size]
         xb = self.x[idx]
         if self.augment and self.masks is not None:
@@ -52,7 +54,7 @@ class Batches:
                 xb[~strong] = augment_batch(xb[~strong], self.rng, BASIC)
         elif self.augment:
             xb = augment_batch(xb, self.rng, self.aug_cfg)
-        return scale(xb), self.y[idx]
+        return scale(shrink(xb, size)), self.y[idx]
 
     def reshuffle(self, progress: float = 0.0):
         self.progress = progress
@@ -66,9 +68,10 @@ class BatchFeeder:
     curriculum) before its first batch is made, so every epoch sees every image once.
     """
 
-    def __init__(self, batches: Batches, epochs: int, depth: int = 2):
+    def __init__(self, batches: Batches, epochs: int, depth: int = 2, sizes: list[int | None] | None = None):
         self._queue: queue.Queue = queue.Queue(maxsize=depth)
         self._closed = threading.Event()
+        self._sizes = sizes or [None] * epochs  # each epoch's image side (None: as stored)
         self._thread = threading.Thread(target=self._produce, args=(batches, epochs), name="handsign-batches",
                                         daemon=True)
         self._thread.start()
@@ -86,8 +89,9 @@ class BatchFeeder:
         try:
             for epoch in range(epochs):
                 batches.reshuffle(epoch / max(1, epochs))
+                size = self._sizes[epoch]
                 for i in range(len(batches)):
-                    if not self._put(("batch", batches.batch(i))):
+                    if not self._put(("batch", batches.batch(i) if size is None else batches.batch(i, size))):
                         return
         except BaseException as exc:  # handed to the training thread, which raises it
             self._put(("error", exc))

@@ -25,7 +25,8 @@ def load_training_data(source, settings: TrainSettings, *, kind: str = "auto",
     """Load ``source`` with the settings' validation and test fractions and seed.
 
     With ``settings.find_hand`` every image is cropped to the square around its
-    hand first, as the app frames it.  A class-folder tree without its own splits gives ``settings.test_split`` of
+    hand first, as the app frames it (found once per image and kept on disk with
+    ``settings.hand_cache``: core.training.hand_cache).  A class-folder tree without its own splits gives ``settings.test_split`` of
     each class to test, unless its smallest class has fewer than
     ``settings.min_class_images_for_test`` images: then it gets no test split, so
     a few collected samples are all learnt from (and validated on) instead of a
@@ -35,11 +36,14 @@ def load_training_data(source, settings: TrainSettings, *, kind: str = "auto",
     framing = None
     if s.find_hand:
         from core.hands.framing import HandFraming
+        from core.training.hand_cache import CachedFraming
 
-        framing = HandFraming()
+        framing = CachedFraming(HandFraming()) if s.hand_cache else HandFraming()
     ds = load_dataset(source, image_size, kind=kind, val_split=s.val_split, test_split=s.test_split, seed=s.seed,
                       classes=classes, framing=framing)
     if framing is not None:
+        if s.hand_cache:
+            framing.save()
         log.info("%s: %s", ds.source, framing.summary())
     if ds.kind != "folders" or s.min_class_images_for_test <= 0 or not len(ds.test):
         return ds

@@ -16,6 +16,8 @@ functions return the model unchanged.
   TensorFlow's fused ``ResourceApplyAdam`` kernel (one pass over the weights)
   instead of Keras 3's five separate element-wise ops.  Same formula; the
   optimizer's class and config do not change.
+* :func:`at_input_size`: the same model (the same layer objects, so the same
+  weights and optimizer state) on a smaller input, for progressive resizing.
 * :func:`with_precision`: a copy of a model whose layers compute in another
   dtype policy (``"mixed_bfloat16"`` for training on CPUs with AVX512-BF16 or
   AMX; ``"float32"`` to save / evaluate), weights copied across.  Variables
@@ -192,6 +194,25 @@ def with_precision(model, policy: str):
     copy = keras.models.clone_model(model, clone_function=clone)
     copy.set_weights(model.get_weights())
     return copy
+
+
+def at_input_size(model, size: int):
+    """``model``'s layers called on a ``size`` x ``size`` input: a twin that shares every weight.
+
+    Training the twin trains ``model``: a compiled ``model``'s twin is compiled with the
+    same optimizer object (one step count, one learning-rate schedule) and loss.  Works for a network that is convolutional up to
+    a layer whose output no longer depends on the input size (the notebook's ResNet-50 at
+    any side from 37 to 64 pixels has the same 2x2 stage-5 map).  Fused BatchNorm calls
+    (:func:`fuse_batchnorm`) are on the layer objects, so the twin has them too.
+    """
+    import keras
+
+    channels = model.input_shape[-1]
+    twin = keras.models.clone_model(model, input_tensors=keras.Input((size, size, channels)),
+                                    clone_function=lambda layer: layer)
+    if getattr(model, "optimizer", None) is not None and getattr(model, "loss", None) is not None:
+        twin.compile(optimizer=model.optimizer, loss=model.loss, metrics=["accuracy"])
+    return twin
 
 
 def _flat(items):

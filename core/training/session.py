@@ -38,11 +38,15 @@ from core.errors import HandSignError
 from core.model.files import ModelInfo, atomic_write_json, save_model
 from core.training.batches import Batches, BatchFeeder
 from core.training.metrics import classification_report
+from core.training.progressive import SmallInputs
 from core.training.reports import BatchProgress, EpochMetrics, RunStart, TrainingListener, TrainResult
 from core.training.run_card import new_run_card, record_failure
+from core.training.schedule import epoch_sizes, learning_rate
 from core.training.settings import TrainSettings
 
 log = logging.getLogger(__name__)
+
+LOSS = "sparse_categorical_crossentropy"
 
 
 @dataclass
@@ -92,6 +96,8 @@ class _Run:
     history: list[EpochMetrics] = field(default_factory=list)
     best: _Best = field(default_factory=_Best)
     rate: _Throughput = field(default_factory=_Throughput)
+    sizes: list[int | None] = field(default_factory=list)  # each epoch's image side (None: the dataset's)
+    small: Any = None  # core.training.progressive.SmallInputs: the model on smaller images (same weights)
 
     @property
     def steps(self) -> int:
@@ -274,16 +280,13 @@ class TrainingSession:
             scenes = SceneBank.from_folder(s.backgrounds)
             self._log(f"Backgrounds: {len(scenes) if scenes else 0} scene photos from {s.backgrounds}")
         batches = Batches(ds.train.x, ds.train.y, s.batch_size, s.augment, s.seed, aug_cfg, scenes)
-        total_steps = len(batches) * s.epochs
-        if s.schedule == "cosine":
-            lr = keras.optimizers.schedules.CosineDecay(s.learning_rate, total_steps, alpha=0.01)
-        else:
-            lr = s.learning_rate
-        model.compile(optimizer=keras.optimizers.Adam(learning_rate=lr), loss="sparse_categorical_crossentropy",
-                      metrics=["accuracy"])
+        lr = learning_rate(s, len(batches))
+        model.compile(optimizer=keras.optimizers.Adam(learning_rate=lr), loss=LOSS, metrics=["accuracy"])
         if s.fused_optimizer:
             fuse_adam(model.optimizer)
-        return _Run(model, plain_model, Classifier(model, self._info()), batches, card)
+        sizes = epoch_sizes(s, ds.image_size[0]) if ds.image_size[0] == ds.image_size[1] else [None] * s.epochs
+        return _Run(model, plain_model, Classifier(model, self._info()), batches, card, sizes=sizes,
+                    small=SmallInputs(model, ds.class_names))
 
     def _announce(self, run: _Run) -> None:
         s, ds = self.settings, self.dataset
@@ -291,6 +294,10 @@ class TrainingSession:
                                         list(ds.class_names)))
         self._log(f"training on {len(ds.train)} images, validating on {len(ds.val)}, {s.epochs} epochs of "
                   f"{run.steps} batches, device {s.device}")
+        small = [size for size in run.sizes if size]
+        if small:
+            self._log(f"epochs 1-{len(small)} train on {small[0]}x{small[0]} images, the rest at "
+                      f"{ds.image_size[0]}x{ds.image_size[1]} (progressive resizing)")
 
     def _fit(self, run: _Run) -> None:
         """Every epoch in turn, each followed by validation and the best checkpoint, until done or stopped.
@@ -302,19 +309,20 @@ class TrainingSession:
         epoch boundaries, so each epoch's first batches came from the previous epoch's
         shuffle.  (docs/model.md, "Quick preset")
         """
-        feeder = BatchFeeder(run.batches, self.settings.epochs)
+        feeder = BatchFeeder(run.batches, self.settings.epochs, sizes=run.sizes)
         run.rate = _Throughput()
         try:
             for epoch in range(self.settings.epochs):
                 t_epoch = time.perf_counter()
-                loss, acc = self._fit_epoch(run, feeder, epoch, t_epoch)
+                loss, acc = self._fit_epoch(run, feeder, epoch, t_epoch, run.small.trainer(run.sizes[epoch]))
                 if self._stop.is_set():
                     break  # a stopped epoch is partial: record nothing for it
                 self._end_epoch(run, epoch, loss, acc, t_epoch)
         finally:
             feeder.close()
 
-    def _fit_epoch(self, run: _Run, feeder: BatchFeeder, epoch: int, t_epoch: float) -> tuple[float, float]:
+    def _fit_epoch(self, run: _Run, feeder: BatchFeeder, epoch: int, t_epoch: float,
+                   model) -> tuple[float, float]:
         """One epoch's batches (or fewer, after a stop); the running mean loss and accuracy, as fit reports."""
         import keras
 
@@ -325,7 +333,7 @@ class TrainingSession:
         loss = acc = math.nan
         for b in range(steps):
             xb, yb = feeder.get()
-            logs = run.model.train_on_batch(xb, yb, return_dict=True)
+            logs = model.train_on_batch(xb, yb, return_dict=True)
             n = len(yb)
             seen += n
             loss_sum += float(logs["loss"]) * n
@@ -353,12 +361,18 @@ class TrainingSession:
             if not self._stop.is_set():
                 self._log("resumed")
 
-    def _validate(self, run: _Run) -> tuple[float | None, float | None, list[int] | None]:
-        """Validation loss, accuracy and predicted classes (all None without a validation split)."""
+    def _validate(self, run: _Run, size: int | None = None) -> tuple[float | None, float | None, list[int] | None]:
+        """Validation loss, accuracy and predicted classes (all None without a validation split).
+
+        An epoch trained on smaller images (progressive resizing) is validated at that size.
+        """
         val = self.dataset.val
         if not len(val):
             return None, None, None
-        probs = self.val_forward(val.x) if self.val_forward else None  # one pass with the projection's features
+        if size is not None:
+            probs = run.small.probabilities(val.x, size)
+        else:  # one pass with the projection's features, else the evaluator's
+            probs = self.val_forward(val.x) if self.val_forward else None
         if probs is None:
             probs = run.evaluator.probabilities_in_batches(val.x)
         rep = classification_report(probs, val.y, list(self.dataset.class_names))
@@ -368,7 +382,7 @@ class TrainingSession:
         """Validate, record the epoch in the history and run card, keep the best checkpoint, report."""
         import keras
 
-        val_loss, val_acc, val_pred = self._validate(run)
+        val_loss, val_acc, val_pred = self._validate(run, run.sizes[epoch])
         cur_lr = float(keras.ops.convert_to_numpy(run.model.optimizer.learning_rate))
         m = EpochMetrics(epoch + 1, loss, acc, val_loss, val_acc, time.perf_counter() - t_epoch, cur_lr, val_pred)
         run.history.append(m)
@@ -376,7 +390,8 @@ class TrainingSession:
                                    if k not in ("val_predictions", "projection")})
         key_acc = val_acc if val_acc is not None else m.accuracy
         key_loss = val_loss if val_loss is not None else m.loss
-        if run.best.beaten_by(key_acc, key_loss):
+        # Only full-size epochs compete for "best": a smaller-image epoch is validated at its own size.
+        if run.sizes[epoch] is None and run.best.beaten_by(key_acc, key_loss):
             run.best = _Best(key_acc, key_loss, run.model.get_weights(), epoch + 1)
             if self.checkpoint_path:
                 ck = dict(run.card, status="checkpoint", best_epoch=epoch + 1)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from core.data.augment import LEVELS
 from core.device import parse_device
 from core.errors import HandSignError
+from core.model.resnet import MIN_INPUT_SIDE
 
 
 @dataclass
@@ -20,6 +21,14 @@ class TrainSettings:
     batch_size: int = 32
     learning_rate: float = 1e-3
     schedule: str = "cosine"  # "constant" or "cosine" (decays to 1 % over the run)
+    # Cosine only: the learning rate rises linearly from a tenth of ``learning_rate`` over this many
+    # epochs, then decays (core.training.schedule).
+    warmup_epochs: float = 0.0
+    # Progressive resizing: the first ``small_epochs`` epochs train on images shrunk to ``small_size``
+    # pixels a side (same weights: the network is convolutional up to its 2x2 average pool); the rest,
+    # and validation, test and the saved model, are at the dataset's size.  0: off.
+    small_size: int = 0
+    small_epochs: int = 0
     augment: bool = True
     # "light", "basic" (framing, light), "studio" (+ backgrounds, colour, camera) or "rooms" (+ real photos)
     augment_level: str = "basic"
@@ -51,6 +60,9 @@ class TrainSettings:
     # Crop every training image to the square the hand finder puts around its hand (core.hands.framing),
     # so training sees hands framed as the app and `handsign predict` show them to the model.
     find_hand: bool = True
+    # Keep the hand finder's answer for each image on disk (core.training.hand_cache), so a dataset is
+    # searched for hands once, not on every run.
+    hand_cache: bool = True
     # A folder of photographs without hands (tools/backgrounds.py) for the "rooms" augmentation to put
     # behind the hand; empty: synthetic backgrounds only.
     backgrounds: str = ""
@@ -82,4 +94,9 @@ class TrainSettings:
             raise HandSignError(f"schedule must be 'constant' or 'cosine', got {self.schedule!r}")
         if self.stream not in ("auto", "on", "off"):
             raise HandSignError(f"stream must be 'auto', 'on' or 'off', got {self.stream!r}")
+        if self.warmup_epochs < 0:
+            raise HandSignError(f"warm-up epochs must be 0 or more, got {self.warmup_epochs}")
+        if self.small_epochs < 0 or (self.small_epochs and self.small_size < MIN_INPUT_SIDE):
+            raise HandSignError(f"progressive resizing needs 0 or more small epochs at {MIN_INPUT_SIDE} pixels or "
+                                f"more, got {self.small_epochs} at {self.small_size}")
         parse_device(self.device)  # a misspelt device is a usage error, not a failed run
