@@ -377,9 +377,12 @@ def estimated_bytes(source: str | os.PathLike, image_size: tuple[int, int], *, m
 
         n = 0
         for split, path in _h5_files(src).items():
-            with h5py.File(path, "r") as f:
-                key = f"{split}_set_x"
-                n += int(f[key].shape[0]) if key in f and hasattr(f[key], "shape") else 0
+            try:
+                with h5py.File(path, "r") as f:
+                    key = f"{split}_set_x"
+                    n += int(f[key].shape[0]) if key in f and hasattr(f[key], "shape") else 0
+            except (OSError, ValueError):  # unreadable: the loader that follows says so in one line
+                continue
     else:
         n = sum(1 for _root, _dirs, files in os.walk(src) for name in files if is_image_name(name))
     per_image = image_size[0] * image_size[1] * 3 * (1 + (4 / 3 if masks else 0))
