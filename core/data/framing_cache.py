@@ -4,7 +4,8 @@ Hand finding costs far more than decoding (a palm detector and a landmark
 model per photo), so a streamed run does not repeat it every epoch: before the
 split, :func:`frame_split` runs the framing once per image and stores each
 image's square (or "none": the centre square) in a JSON file in the cache
-folder (``core.paths.cache_dir() / "framing"``), keyed by the file's path,
+folder (``core.paths.cache_dir() / "framing"``, one file per folder and hand
+finder version, ``core.hands.version``), keyed by the file's path,
 size and modification time (an HDF5 row: the file's and the row number).  The
 next run over the same files reads the squares back and finds no hand again.
 Images that cannot be read are skipped here with a warning, as the in-memory
@@ -23,6 +24,7 @@ import numpy as np
 
 from core.data.splits import Split
 from core.errors import DataError
+from core.hands.version import finder_version
 from core.images import Region
 
 log = logging.getLogger(__name__)
@@ -42,7 +44,7 @@ def cache_file(split: Split) -> Path:
 
     names = sorted({src.files[0] if src.h5 is None else src.h5[0] for src, _ in split.x.items[:1]})
     tag = hashlib.blake2b("|".join(str(Path(n).parent) for n in names).encode(), digest_size=8).hexdigest()
-    return cache_dir() / "framing" / f"{tag}.json"
+    return cache_dir() / "framing" / f"{tag}-{finder_version()}.json"  # a changed finder starts a new file
 
 
 def _load(path: Path) -> dict:

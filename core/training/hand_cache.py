@@ -21,22 +21,10 @@ from pathlib import Path
 
 import numpy as np
 
+from core.hands.version import finder_version
 from core.images import Region
 
 log = logging.getLogger(__name__)
-
-
-def finder_version() -> str:
-    """A short digest of what decides the finder's answers: its model files and its code."""
-    import core
-    from core.hands import models
-
-    h = hashlib.blake2b(digest_size=8)
-    h.update(json.dumps(models.SHA256, sort_keys=True).encode())
-    h.update(str(getattr(core, "__version__", "")).encode())
-    for source in sorted(Path(models.__file__).parent.glob("*.py")):  # absent in a frozen app: the version counts
-        h.update(source.read_bytes())
-    return h.hexdigest()
 
 
 def image_key(image: np.ndarray) -> str:
