@@ -55,3 +55,8 @@ _.pause_action
 _.requests_sent
 _.tile_shape
 _.process
+# TensorFlow Lite converter options, read by TFLiteConverter.convert()
+_.optimizations
+_.representative_dataset
+_.supported_ops
+_.supported_types
