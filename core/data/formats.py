@@ -59,38 +59,48 @@ def _list_images(folder: Path) -> list[Path]:
 # --------------------------------------------------------------------------- HDF5
 
 
-def _read_h5_split(path: Path, split: str, size: tuple[int, int],
-                   framing: Framing | None = None) -> tuple[Split, list[str] | None]:
+def open_h5(path: Path):
+    """The HDF5 file at ``path``, open for reading (use it in ``with``); ``DataError`` when it is not one."""
     import h5py
 
-    xkey, ykey = f"{split}_set_x", f"{split}_set_y"
     try:
-        f = h5py.File(path, "r")
+        return h5py.File(path, "r")
     except (OSError, ValueError) as exc:
         raise DataError(f"{path}: not a readable HDF5 file ({exc})") from None
-    with f:
-        keys = sorted(f.keys())
-        if xkey not in f or ykey not in f:
-            raise DataError(
-                f"{path}: expected datasets {xkey!r} and {ykey!r} (the course's layout), found {keys or 'none'}"
-            )
-        x, y = f[xkey], f[ykey]
-        if not hasattr(x, "shape") or not hasattr(y, "shape"):
-            raise DataError(f"{path}: {xkey!r} and {ykey!r} must be datasets, not groups")
-        if x.ndim != 4 or x.shape[-1] != 3:
-            raise DataError(f"{path}: {xkey!r} must have shape (N, H, W, 3), has {x.shape}")
-        if x.dtype != np.uint8:
-            raise DataError(f"{path}: {xkey!r} must hold uint8 pixels, holds {x.dtype}")
-        y_arr = np.asarray(y[()])
-        if y_arr.ndim == 2 and 1 in y_arr.shape:  # the notebook reshapes to (1, N)
-            y_arr = y_arr.reshape(-1)
-        if y_arr.ndim != 1 or y_arr.shape[0] != x.shape[0]:
-            raise DataError(f"{path}: {ykey!r} must hold one label per image ({x.shape[0]}), has shape {y_arr.shape}")
-        if not np.issubdtype(y_arr.dtype, np.integer):
-            raise DataError(f"{path}: {ykey!r} must hold integer labels, holds {y_arr.dtype}")
-        classes = None
-        if "list_classes" in f:
-            classes = [c.decode() if isinstance(c, bytes) else str(c) for c in np.asarray(f["list_classes"][()]).reshape(-1)]
+
+
+def checked_h5_split(f, path: Path, split: str):
+    """``(x dataset, int labels, class names or None)`` of one split of an open course HDF5 file, after the
+    layout checks (keys, datasets not groups, (N, H, W, 3) uint8 pixels, one integer label per image)."""
+    xkey, ykey = f"{split}_set_x", f"{split}_set_y"
+    if xkey not in f or ykey not in f:
+        raise DataError(
+            f"{path}: expected datasets {xkey!r} and {ykey!r} (the course's layout), found {sorted(f.keys()) or 'none'}"
+        )
+    x, y = f[xkey], f[ykey]
+    if not hasattr(x, "shape") or not hasattr(y, "shape"):
+        raise DataError(f"{path}: {xkey!r} and {ykey!r} must be datasets, not groups")
+    if x.ndim != 4 or x.shape[-1] != 3:
+        raise DataError(f"{path}: {xkey!r} must have shape (N, H, W, 3), has {x.shape}")
+    if x.dtype != np.uint8:
+        raise DataError(f"{path}: {xkey!r} must hold uint8 pixels, holds {x.dtype}")
+    y_arr = np.asarray(y[()])
+    if y_arr.ndim == 2 and 1 in y_arr.shape:  # the notebook reshapes to (1, N)
+        y_arr = y_arr.reshape(-1)
+    if y_arr.ndim != 1 or y_arr.shape[0] != x.shape[0]:
+        raise DataError(f"{path}: {ykey!r} must hold one label per image ({x.shape[0]}), has shape {y_arr.shape}")
+    if not np.issubdtype(y_arr.dtype, np.integer):
+        raise DataError(f"{path}: {ykey!r} must hold integer labels, holds {y_arr.dtype}")
+    classes = None
+    if "list_classes" in f:
+        classes = [c.decode() if isinstance(c, bytes) else str(c) for c in np.asarray(f["list_classes"][()]).reshape(-1)]
+    return x, y_arr, classes
+
+
+def _read_h5_split(path: Path, split: str, size: tuple[int, int],
+                   framing: Framing | None = None) -> tuple[Split, list[str] | None]:
+    with open_h5(path) as f:
+        x, y_arr, classes = checked_h5_split(f, path, split)
         x_arr = np.asarray(x[()])
     if x_arr.shape[1:3] != tuple(size) or framing is not None:
         x_arr = (np.stack([crop_resize(im, size, framing(im) if framing else None) for im in x_arr])

@@ -29,8 +29,10 @@ from core.data.formats import (
     H5_FILES,
     _class_dirs,
     _list_images,
+    checked_h5_split,
     detect_kind,
     env_hint,
+    open_h5,
 )
 from core.data.splits import SPLITS, Dataset, Split, stratified_split
 from core.errors import DataError
@@ -217,37 +219,10 @@ def list_cs230(source: Path, size, skipped: list) -> tuple[dict[str, Split], lis
 
 
 def _h5_split(path: Path, split: str, size) -> tuple[Split, list[str] | None]:
-    """One split of a course HDF5 file: labels read now, images left on disk (same checks as ``_read_h5_split``)."""
-    import h5py
-
-    xkey, ykey = f"{split}_set_x", f"{split}_set_y"
-    try:
-        f = h5py.File(path, "r")
-    except (OSError, ValueError) as exc:
-        raise DataError(f"{path}: not a readable HDF5 file ({exc})") from None
-    with f:
-        if xkey not in f or ykey not in f:
-            raise DataError(f"{path}: expected datasets {xkey!r} and {ykey!r} (the course's layout), "
-                            f"found {sorted(f.keys()) or 'none'}")
-        x, y = f[xkey], f[ykey]
-        if not hasattr(x, "shape") or not hasattr(y, "shape"):
-            raise DataError(f"{path}: {xkey!r} and {ykey!r} must be datasets, not groups")
-        if x.ndim != 4 or x.shape[-1] != 3:
-            raise DataError(f"{path}: {xkey!r} must have shape (N, H, W, 3), has {x.shape}")
-        if x.dtype != np.uint8:
-            raise DataError(f"{path}: {xkey!r} must hold uint8 pixels, holds {x.dtype}")
-        y_arr = np.asarray(y[()])
-        if y_arr.ndim == 2 and 1 in y_arr.shape:
-            y_arr = y_arr.reshape(-1)
-        if y_arr.ndim != 1 or y_arr.shape[0] != x.shape[0]:
-            raise DataError(f"{path}: {ykey!r} must hold one label per image ({x.shape[0]}), has shape {y_arr.shape}")
-        if not np.issubdtype(y_arr.dtype, np.integer):
-            raise DataError(f"{path}: {ykey!r} must hold integer labels, holds {y_arr.dtype}")
-        classes = None
-        if "list_classes" in f:
-            classes = [c.decode() if isinstance(c, bytes) else str(c)
-                       for c in np.asarray(f["list_classes"][()]).reshape(-1)]
-    return _lazy_split(ImageSource(size, h5=(str(path), xkey), count=len(y_arr)), y_arr), classes
+    """One split of a course HDF5 file: labels read now, images left on disk (``_read_h5_split``'s checks)."""
+    with open_h5(path) as f:
+        _x, y_arr, classes = checked_h5_split(f, path, split)
+    return _lazy_split(ImageSource(size, h5=(str(path), f"{split}_set_x"), count=len(y_arr)), y_arr), classes
 
 
 def _h5_files(source: Path) -> dict[str, Path]:
