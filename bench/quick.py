@@ -5,8 +5,11 @@ process (``core.cli.cmd_train``, the function the CLI calls; a worker here only
 lets it take the retired preset name, which the CLI no longer offers), timed from
 process start to exit, with its SIGNS test accuracy read from the run card.
 
-* ``old``: ``quick-2026-12``, the preset until 2026-12 (every photo searched for its
-  hand on every run).
+* ``old``: the quick preset **as the code was when issue #17 was filed**: commit
+  ``a8d674e`` (``--old-ref``), extracted with ``git archive`` into a temporary
+  folder and run there with this venv (``python -m core train ... --preset quick``).
+  That is today's path exactly: every photo searched for its hand on every run,
+  12 epochs, every checkpoint re-deflated.
 * ``new``: ``quick`` as it is now (core/training/presets.py), or the candidate
   named by ``--new`` (e.g. ``quick-48px``: progressive resizing).
 
@@ -16,7 +19,7 @@ default), so the load of a shared machine falls on both.  All runs share one
 cache folder made for the bench, so the ``new`` runs after the first find every
 hand region on disk, as a second run in a classroom does.
 
-Run as ``python -m bench.quick [--seeds 0,1,2] [--no-cold] [--new PRESET]``; writes
+Run as ``python -m bench.quick [--seeds 0,1,2] [--no-cold] [--new PRESET] [--old-ref COMMIT]``; writes
 ``bench/results/quick.md`` and ``.json``.
 """
 
@@ -32,40 +35,63 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.common import MARK, REPO, RESULTS, cpu_model, data_dir, emit, machine
+from bench.common import REPO, RESULTS, cpu_model, data_dir, machine
 
-PRESETS = {"old": "quick-2026-12", "new": "quick"}
+PRESETS = {"old": "quick", "new": "quick"}
+OLD_REF = "a8d674e"  # the commit before the first of issue #17's (f76f7ce): the code the issue measured
 TARGET_RATIO = 0.5
 TARGET_ACCURACY = 0.97
 
 
 def _worker(preset: str, seed: int, out: str) -> None:
-    """One training exactly as ``handsign train`` runs it, then its run card's figures."""
+    """One training exactly as ``handsign train`` runs it (the run card beside ``out`` has its figures)."""
     from core.cli import build_parser, cmd_train
 
     args = build_parser().parse_args(["train", "--data", str(data_dir()), "--preset", "quick", "--seed", str(seed),
                                       "--out", out])
     args.preset = preset
-    rc = cmd_train(args)
-    card = json.loads(Path(out).with_suffix(".json").read_text())
-    emit({"rc": rc, "test_accuracy": card["test"]["accuracy"], "duration_seconds": card["duration_seconds"],
-          "epoch_seconds": [round(e["seconds"], 2) for e in card["epochs"]]})
+    sys.exit(cmd_train(args))
 
 
-def _run(variant: str, seed: int, folder: Path, cache: Path, cold: bool = False) -> dict:
-    """One fresh-process training of ``PRESETS[variant]``; its wall time and run-card figures."""
+def _old_tree(ref: str, folder: Path) -> Path:
+    """The repository at ``ref``, extracted (``git archive``) into ``folder / "old"``."""
+    tree = folder / "old"
+    tree.mkdir()
+    archive = subprocess.run(["git", "-C", str(REPO), "archive", "--format=tar", ref], check=True,
+                             capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
+    return tree
+
+
+def _card_figures(out: Path) -> dict:
+    card = json.loads(out.with_suffix(".json").read_text())
+    return {"test_accuracy": card["test"]["accuracy"], "duration_seconds": card["duration_seconds"],
+            "epoch_seconds": [round(e["seconds"], 2) for e in card["epochs"]]}
+
+
+def _command(variant: str, seed: int, out: Path, old_tree: Path | None) -> tuple[list[str], Path]:
+    """The command line and working folder of one run: the old tree's own CLI, or this tree's worker."""
+    if variant == "old":
+        return ([sys.executable, "-m", "core", "train", "--data", str(data_dir()), "--preset", "quick",
+                 "--seed", str(seed), "--out", str(out)], old_tree)
+    return ([sys.executable, "-m", "bench.quick", "--worker", PRESETS[variant], "--seed", str(seed),
+             "--out", str(out)], REPO)
+
+
+def _run(variant: str, seed: int, folder: Path, cache: Path, cold: bool = False,
+         old_tree: Path | None = None) -> dict:
+    """One fresh-process training; its wall time and run-card figures."""
     out = folder / f"{variant}-{seed}{'-cold' if cold else ''}.keras"
+    cmd, cwd = _command(variant, seed, out, old_tree)
     env = dict(os.environ, HANDSIGN_CACHE=str(cache), TF_CPP_MIN_LOG_LEVEL="2", QT_QPA_PLATFORM="offscreen",
-               PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+               PYTHONPATH=str(cwd) + os.pathsep + os.environ.get("PYTHONPATH", ""))
     load = os.getloadavg()[0]
     t0 = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "bench.quick", "--worker", PRESETS[variant], "--seed", str(seed),
-                           "--out", str(out)], cwd=REPO, env=env, capture_output=True, text=True, timeout=1800)
+    proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=1800)
     wall = time.perf_counter() - t0
-    lines = [line for line in proc.stdout.splitlines() if line.startswith(MARK)]
-    if proc.returncode or not lines:
+    if proc.returncode or not out.with_suffix(".json").exists():
         raise RuntimeError(f"{variant} seed {seed} failed (rc {proc.returncode}):\n{proc.stderr[-3000:]}")
-    row = dict(json.loads(lines[-1][len(MARK):]), variant=variant, preset=PRESETS[variant], seed=seed,
+    row = dict(_card_figures(out), rc=proc.returncode, variant=variant, preset=PRESETS[variant], seed=seed,
                cold_cache=cold, wall_seconds=round(wall, 1), loadavg_1m_before=round(load, 2))
     for path in folder.glob(f"{out.stem}*"):
         path.unlink()  # 90 MB a model: keep the disk free
@@ -120,7 +146,8 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--seeds", default="0,1,2")
     p.add_argument("--no-cold", action="store_true", help="skip the first run with an empty hand cache")
-    p.add_argument("--new", default="quick", help="the preset to measure against quick-2026-12 (default: quick)")
+    p.add_argument("--new", default="quick", help="the preset to measure (default: quick)")
+    p.add_argument("--old-ref", default=OLD_REF, help=f"the commit whose quick preset is 'old' (default {OLD_REF})")
     p.add_argument("--worker", help=argparse.SUPPRESS)
     p.add_argument("--seed", type=int, default=0, help=argparse.SUPPRESS)
     p.add_argument("--out", help=argparse.SUPPRESS)
@@ -129,14 +156,15 @@ def main(argv: list[str] | None = None) -> int:
         _worker(args.worker, args.seed, args.out)
         return 0
     seeds = [int(s) for s in args.seeds.split(",")]
-    PRESETS["new"] = args.new
+    PRESETS["new"], PRESETS["old"] = args.new, f"quick @ {args.old_ref}"
     rows: list[dict] = []
     with tempfile.TemporaryDirectory(prefix="bench-quick-") as tmp:
         folder, cache = Path(tmp), Path(tmp) / "cache"
+        old_tree = _old_tree(args.old_ref, folder)
         plan = ([("new", seeds[0], True)] if not args.no_cold else []) + [
             (variant, seed, False) for seed in seeds for variant in ("old", "new")]
         for variant, seed, cold in plan:
-            rows.append(_run(variant, seed, folder, cache, cold))
+            rows.append(_run(variant, seed, folder, cache, cold, old_tree))
             text = _write(rows)  # after every run: an interrupted bench still leaves its rows
     print(text)
     return 0

@@ -18,8 +18,10 @@
   He) and Keras 2's BatchNorm momentum 0.99, to show its BatchNorm lag.
 
 ``BENCH_ONLY`` holds presets that ``settings_for`` knows but the app and the CLI do
-not offer: ``quick-2026-12`` (the quick preset before its hand cache) and the
-``quick-48px`` candidate (progressive resizing), both run by ``bench/quick.py``.
+not offer: the ``quick-48px`` candidate (progressive resizing), run by
+``python -m bench.quick --new quick-48px``.  (``bench/quick.py`` measures each
+candidate against the quick preset as the code was when issue #17 was filed,
+run from that commit.)
 
 Every preset except ``notebook`` starts each residual block as its shortcut
 (``zero_gamma``).  What each preset scores and how long it takes, and what
@@ -54,8 +56,6 @@ PRESETS: dict[str, dict] = {
 # Presets for bench/ only (not offered in the app or the CLI): earlier ones, kept by date, and candidates
 # measured against today's (docs/model.md, "Quick preset").
 BENCH_ONLY: dict[str, dict] = {
-    # The quick preset until 2026-12 (issue #17): every photo searched for its hand on every run.
-    "quick-2026-12": dict(PRESETS["quick"], hand_cache=False),
     # Progressive resizing: the first 4 of 10 epochs on 48-pixel images.  Faster, but it scored 0.958 where
     # the quick preset scores 0.975 (seed 0), so not adopted.
     "quick-48px": dict(PRESETS["quick"], epochs=10, small_size=48, small_epochs=4),

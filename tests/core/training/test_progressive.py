@@ -6,8 +6,6 @@ notebook's full ResNet-50 gets a smaller twin that shares its weights.
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 import pytest
 
@@ -143,9 +141,6 @@ def test_a_run_with_progressive_resizing_saves_the_64_pixel_model(tmp_path):
 
 
 def test_the_bench_presets_are_runnable_but_not_offered():
-    quick, old, candidate = settings_for("quick"), settings_for("quick-2026-12"), settings_for("quick-48px")
-    assert quick.hand_cache and not old.hand_cache
-    assert dataclasses.replace(old, hand_cache=True, preset="quick") == quick  # only the cache differs
-    assert (candidate.epochs, candidate.small_size, candidate.small_epochs) == (10, 48, 4)
+    candidate = settings_for("quick-48px")
+    assert (candidate.small_size, candidate.small_epochs) == (48, 4) and candidate.preset == "quick-48px"
     assert not set(BENCH_ONLY) & set(PRESETS)  # not offered in the app or the CLI
-    assert old.preset == "quick-2026-12"
