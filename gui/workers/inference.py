@@ -114,16 +114,16 @@ class InferenceWorker(QObject):
         return Classifier.load(path)
 
     # -- the full Keras model, for the features that need it ------------------------------------
-    def _with_keras(self, feature: str, then) -> None:
+    def _with_keras(self, feature: str, then, failed=None) -> None:
         """Run ``then(classifier with .model)`` on this thread once the Keras model of the loaded file is here.
 
         If TensorFlow is not imported yet, it is imported on a helper thread ("Loading TensorFlow for
         <feature>…"), and this thread goes on classifying frames on LiteRT meanwhile.  One pending
-        ``then`` per ``feature``; a failure is ``errored``."""
+        ``then`` per ``feature``; a failure goes to ``failed(exc)`` where given, else to ``errored``."""
         if self._keras is not None:
             then(self._keras)
             return
-        self._keras_waiting[feature] = then
+        self._keras_waiting[feature] = (then, failed)
         if backend_imported():
             self._on_backend_imported(None)
         elif self._import_thread is None:
@@ -138,11 +138,19 @@ class InferenceWorker(QObject):
             if error is not None:
                 raise error
             keras_one = self._keras_classifier()
-            for then in waiting.values():
-                then(keras_one)
         except Exception as exc:
             log.warning("the Keras model could not be loaded: %s", exc)
-            self.errored.emit(exc)
+            for _then, failed in waiting.values():
+                if failed is not None:
+                    failed(exc)
+            if not waiting or any(failed is None for _then, failed in waiting.values()):
+                self.errored.emit(exc)
+            return
+        for then, _failed in waiting.values():
+            try:
+                then(keras_one)
+            except Exception as exc:
+                self.errored.emit(exc)
 
     def _keras_classifier(self):
         """The full Classifier of the loaded file, loaded here now if need be (TensorFlow imported first)."""
@@ -379,7 +387,17 @@ class InferenceWorker(QObject):
 
     @Slot(object, str, int)
     def compute_features(self, model_input, block, seq):
-        """The feature maps of ``block`` ("" for the default) and every stage's histogram for a model-size image."""
+        """The feature maps of ``block`` ("" for the default) and every stage's histogram for a model-size image.
+
+        On a TensorFlow-free (LiteRT) session the first request imports TensorFlow beside this thread, so
+        the live view goes on meanwhile; the answer comes once the Keras model is here."""
+        if self.classifier is not None and self._keras is None and not backend_imported():
+            self._with_keras("the feature maps", lambda _keras: self._features_now(model_input, block, seq),
+                             failed=lambda exc: self._features_failed(model_input, seq, exc))
+            return
+        self._features_now(model_input, block, seq)
+
+    def _features_now(self, model_input, block, seq) -> None:
         result = FeatureResult(seq, model_input=model_input)
         try:
             fx = self._feature_extractor()
@@ -390,6 +408,10 @@ class InferenceWorker(QObject):
         finally:
             self.features_ready.emit(result)
             self.finished.emit("features")
+
+    def _features_failed(self, model_input, seq, exc) -> None:
+        self.features_ready.emit(FeatureResult(seq, model_input=model_input, error=exc))
+        self.finished.emit("features")
 
 
 def _metadata_report(clf) -> ModelReport:

@@ -1,10 +1,11 @@
 """A classify-only app session in a fresh process, for ``tests/gui/test_lite_session.py``.
 
-``python -m tests.gui.lite_session_run MODEL VIDEO IMAGE... [--train]``: an
+``python -m tests.gui.lite_session_run MODEL VIDEO IMAGE... [--train] [--inside]``: an
 offscreen main window on MODEL classifies frames of VIDEO and the IMAGE files,
 with ``--train`` shows the Train tab (its device list comes from a probe child)
-and trains a tiny model for one epoch on SIGNS (in the training child), then
-shows the Model tab (which needs the Keras summary).  Prints one ``RESULT {json}`` line:
+and trains a tiny model for one epoch on SIGNS (in the training child), with
+``--inside`` shows the Inside tab while the video plays (its feature maps need
+Keras), then shows the Model tab (which needs the Keras summary).  Prints one ``RESULT {json}`` line:
 the engine, what was classified, and which of TensorFlow / Keras were imported
 at each step.  Not a test itself: pytest would have imported TensorFlow already.
 """
@@ -42,7 +43,23 @@ def _train_one_epoch(win, wait, out: dict) -> None:
     win.tabs.setCurrentWidget(win.classify_tab)
 
 
-def main(model: str, video: str, images: list[str], train: bool = False) -> dict:
+def _inside_tab_first(win, wait, results: list, video: str, out: dict) -> None:
+    """The Inside tab before anything loaded Keras: TensorFlow comes in beside the worker, frames go on."""
+    inside = win.inside_tab.controller
+    answered: list[int] = []  # len(results) when the first feature maps came (both signals on the worker's thread)
+    win.worker.features_ready.connect(lambda _r: answered or answered.append(len(results)))
+    win.classify.open_video(video)
+    wait(lambda: sum(r.kind == "frame" for r in results) >= len(out["frames"]) + 1)
+    before = len(results)
+    win.tabs.setCurrentWidget(win.inside_tab)
+    wait(lambda: (inside.results_shown > 0 or inside.failed) and answered, timeout=180.0)
+    out["inside_failed"] = inside.failed
+    out["frames_while_loading_inside"] = sum(r.kind == "frame" and r.error is None
+                                             for r in results[before:answered[0]])
+    out["after_inside"] = heavy()
+
+
+def main(model: str, video: str, images: list[str], train: bool = False, inside: bool = False) -> dict:
     from PySide6.QtWidgets import QApplication
 
     from gui.main_window import MainWindow
@@ -84,6 +101,8 @@ def main(model: str, video: str, images: list[str], train: bool = False) -> dict
                     for r in results if r.kind == "file"]
     if train:
         _train_one_epoch(win, wait, out)
+    if inside:
+        _inside_tab_first(win, wait, results, video, out)
     # The Model tab needs the Keras summary: TensorFlow is imported in the background while the video plays on.
     win.classify.open_video(video)
     wait(lambda: sum(r.kind == "frame" for r in results) >= len(out["frames"]) + 1)
@@ -102,9 +121,9 @@ def main(model: str, video: str, images: list[str], train: bool = False) -> dict
 if __name__ == "__main__":
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     args = sys.argv[1:]
-    train = "--train" in args
-    args = [a for a in args if a != "--train"]
-    result = main(args[0], args[1], args[2:], train=train)
+    train, inside = "--train" in args, "--inside" in args
+    args = [a for a in args if a not in ("--train", "--inside")]
+    result = main(args[0], args[1], args[2:], train=train, inside=inside)
     print("RESULT " + json.dumps(result), flush=True)
     sys.stdout.flush()
     os._exit(0)  # as the app does (gui.app.exit_without_finalizing)
