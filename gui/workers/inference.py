@@ -65,6 +65,7 @@ class InferenceWorker(QObject):
         self._gallery: tuple | None = None  # (path, mtime, HeatmapEngine) of another model file (explain_image)
         self._keras = None  # the full Classifier of the loaded file (self.classifier itself unless that is LiteRT)
         self._keras_waiting: dict = {}  # feature name -> callable(Classifier), run here once the Keras model is
+        self._backend_waiting: dict = {}  # feature name -> (callable(), on failure), run here once TensorFlow is
         self._import_thread = None  # the helper thread importing TensorFlow (gui.threads.import_backend_in_background)
         self._backend_done.connect(self._on_backend_imported)
 
@@ -130,10 +131,27 @@ class InferenceWorker(QObject):
             self.progress.emit(f"Loading TensorFlow for {feature}…")
             self._import_thread = import_backend_in_background(self._backend_done.emit)
 
+    def _after_backend(self, feature: str, then, failed) -> None:
+        """Run ``then()`` on this thread once TensorFlow is imported: at once, or after importing it on a
+        helper thread while this one goes on classifying frames.  One pending ``then`` per ``feature``
+        (a newer request replaces it); an import failure goes to ``failed(exc)``."""
+        if backend_imported():
+            then()
+            return
+        self._backend_waiting[feature] = (then, failed)
+        if self._import_thread is None:
+            self.progress.emit(f"Loading TensorFlow for {feature}…")
+            self._import_thread = import_backend_in_background(self._backend_done.emit)
+
     @Slot(object)
     def _on_backend_imported(self, error) -> None:
         self.join_background(0.5)  # it has emitted its last signal: it ends now
+        plain, self._backend_waiting = self._backend_waiting, {}
+        for then, failed in plain.values():
+            then() if error is None else failed(error)
         waiting, self._keras_waiting = self._keras_waiting, {}
+        if not waiting:
+            return
         try:
             if error is not None:
                 raise error
@@ -292,7 +310,12 @@ class InferenceWorker(QObject):
     @Slot(str, object, list, str)
     def explain_image(self, path: str, image, classes: list, title: str):
         """Maps of a model-size ``image`` for each of ``classes`` with the model file at ``path`` (a finished
-        training's model, loaded here once and kept for the next image); answered by ``explained``."""
+        training's model, loaded here once and kept for the next image); answered by ``explained``.  On a
+        TensorFlow-free session TensorFlow is imported beside this thread first, and frames go on meanwhile."""
+        self._after_backend("the gallery heatmaps", lambda: self._explain_now(path, image, classes, title),
+                            lambda exc: self._explained(GalleryMaps(title, image, list(classes), [], error=exc)))
+
+    def _explain_now(self, path: str, image, classes: list, title: str) -> None:
         out = GalleryMaps(title, image, list(classes), [])
         try:
             from core.explain.cam import HeatmapEngine
@@ -300,8 +323,6 @@ class InferenceWorker(QObject):
 
             stamp = Path(path).stat().st_mtime_ns
             if self._gallery is None or self._gallery[:2] != (path, stamp):
-                if not backend_imported():
-                    self.progress.emit("Loading TensorFlow for the gallery heatmaps…")
                 ensure_backend()
                 self.progress.emit("Loading the heatmap…")
                 self._gallery = (path, stamp, HeatmapEngine(load_model(path)[0], "stage4"))
@@ -312,8 +333,11 @@ class InferenceWorker(QObject):
         except Exception as exc:
             out.error = exc
         finally:
-            self.explained.emit(out)
-            self.finished.emit("explain")
+            self._explained(out)
+
+    def _explained(self, maps: GalleryMaps) -> None:
+        self.explained.emit(maps)
+        self.finished.emit("explain")
 
     # -- classifying --------------------------------------------------------------------------
     def _read(self, result: FrameResult, region, hands: str) -> None:

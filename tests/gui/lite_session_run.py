@@ -1,11 +1,12 @@
 """A classify-only app session in a fresh process, for ``tests/gui/test_lite_session.py``.
 
-``python -m tests.gui.lite_session_run MODEL VIDEO IMAGE... [--train] [--inside]``: an
+``python -m tests.gui.lite_session_run MODEL VIDEO IMAGE... [--train] [--inside] [--gallery M]``: an
 offscreen main window on MODEL classifies frames of VIDEO and the IMAGE files,
 with ``--train`` shows the Train tab (its device list comes from a probe child)
 and trains a tiny model for one epoch on SIGNS (in the training child), with
 ``--inside`` shows the Inside tab while the video plays (its feature maps need
-Keras), then shows the Model tab (which needs the Keras summary).  Prints one ``RESULT {json}`` line:
+Keras), with ``--gallery M`` asks for the Train tab gallery's heatmaps of model
+file M, then shows the Model tab (which needs the Keras summary).  Prints one ``RESULT {json}`` line:
 the engine, what was classified, and which of TensorFlow / Keras were imported
 at each step.  Not a test itself: pytest would have imported TensorFlow already.
 """
@@ -59,7 +60,30 @@ def _inside_tab_first(win, wait, results: list, video: str, out: dict) -> None:
     out["after_inside"] = heavy()
 
 
-def main(model: str, video: str, images: list[str], train: bool = False, inside: bool = False) -> dict:
+def _gallery_first(win, wait, results: list, video: str, gallery_model: str, out: dict) -> None:
+    """A test mistake clicked in the Train tab's gallery before anything imported TensorFlow: it is imported
+    beside the worker, frames go on, and the maps of ``gallery_model`` come back."""
+    import numpy as np
+
+    explained: list = []
+    answered: list[int] = []  # len(results) when the maps came (both signals on the worker's thread)
+    win.worker.explained.connect(lambda maps: (answered or answered.append(len(results)), explained.append(maps)))
+    win.classify.open_video(video)
+    wait(lambda: sum(r.kind == "frame" for r in results) >= len(out["frames"]) + 1)
+    before = len(results)
+    image = np.random.default_rng(2).integers(0, 256, (64, 64, 3), dtype=np.uint8)
+    win.train_tab.results.explain_requested.emit(gallery_model, image, [0, 3], "a test mistake")
+    wait(lambda: bool(explained), timeout=180.0)
+    maps = explained[0]
+    out["gallery_error"] = str(maps.error) if maps.error is not None else None
+    out["gallery_maps"] = [list(m.shape) for m in maps.maps]
+    out["frames_while_loading_gallery"] = sum(r.kind == "frame" and r.error is None
+                                              for r in results[before:answered[0]])
+    out["after_gallery"] = heavy()
+
+
+def main(model: str, video: str, images: list[str], train: bool = False, inside: bool = False,
+         gallery: str | None = None) -> dict:
     from PySide6.QtWidgets import QApplication
 
     from gui.main_window import MainWindow
@@ -103,6 +127,8 @@ def main(model: str, video: str, images: list[str], train: bool = False, inside:
         _train_one_epoch(win, wait, out)
     if inside:
         _inside_tab_first(win, wait, results, video, out)
+    if gallery:
+        _gallery_first(win, wait, results, video, gallery, out)
     # The Model tab needs the Keras summary: TensorFlow is imported in the background while the video plays on.
     win.classify.open_video(video)
     wait(lambda: sum(r.kind == "frame" for r in results) >= len(out["frames"]) + 1)
@@ -122,8 +148,12 @@ if __name__ == "__main__":
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     args = sys.argv[1:]
     train, inside = "--train" in args, "--inside" in args
+    gallery = args[args.index("--gallery") + 1] if "--gallery" in args else None
+    if gallery:
+        args.remove("--gallery")
+        args.remove(gallery)
     args = [a for a in args if a not in ("--train", "--inside")]
-    result = main(args[0], args[1], args[2:], train=train, inside=inside)
+    result = main(args[0], args[1], args[2:], train=train, inside=inside, gallery=gallery)
     print("RESULT " + json.dumps(result), flush=True)
     sys.stdout.flush()
     os._exit(0)  # as the app does (gui.app.exit_without_finalizing)

@@ -88,25 +88,49 @@ def test_a_classify_only_session_never_imports_tensorflow_until_the_model_tab_as
     assert out["frames_while_loading_keras"] >= 1  # the live view went on, on LiteRT, while TensorFlow loaded
 
 
-def test_the_inside_tab_loads_keras_beside_the_live_view(warm_model, tmp_path):
-    """The Inside tab's feature maps need the Keras model: on a LiteRT session its first request imports
-    TensorFlow on a helper thread, and the video goes on being classified until the maps arrive."""
-    path, cache, _ = warm_model
+def _run_session(path, cache, tmp_path, *flags) -> dict:
+    """``tests.gui.lite_session_run`` on ``path`` with a video, one image file and ``flags``: its RESULT."""
     image = write_image(tmp_path / "img.png", np.random.default_rng(1).integers(0, 256, (120, 160, 3), dtype=np.uint8))
     env = dict(os.environ, HANDSIGN_CACHE=str(cache), HANDSIGN_HOME=str(tmp_path / "home"), QT_QPA_PLATFORM="offscreen")
     env.pop("HANDSIGN_ENGINE", None)
     env.pop("HANDSIGN_INFERENCE", None)
     proc = subprocess.run([sys.executable, "-m", "tests.gui.lite_session_run", str(path), str(_video(tmp_path / "v.avi")),
-                           str(image), "--inside"], cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+                           str(image), *flags], cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
     lines = [x for x in proc.stdout.splitlines() if x.startswith("RESULT ")]
     assert proc.returncode == 0 and lines, proc.stdout[-3000:] + proc.stderr[-3000:]
     out = json.loads(lines[-1][len("RESULT "):])
     assert out["engine"] == "litert" and out["after_files"] == []
+    return out
+
+
+def test_the_inside_tab_loads_keras_beside_the_live_view(shipped_model, tmp_path, monkeypatch):
+    """The Inside tab's feature maps need the Keras model: on a LiteRT session its first request imports
+    TensorFlow on a helper thread, and the video goes on being classified until the maps arrive.  On the
+    shipped ResNet-50 (the maps are of residual blocks), its conversion beside it or in a fresh cache."""
+    _tensorflow_only()
+    from core.inference.classifier import Classifier
+    from core.inference.lite import open_lite_classifier
+
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("HANDSIGN_CACHE", str(cache))
+    if open_lite_classifier(shipped_model) is None:  # no sibling conversion: fill the session's cache as a first run would
+        Classifier.load(shipped_model)
+    out = _run_session(shipped_model, cache, tmp_path, "--inside")
     assert out["inside_failed"] is False and out["after_inside"] == ["keras", "tensorflow"]
     # frames went on being classified while TensorFlow was imported (before, the worker stopped for seconds:
     # at most the frame already in flight came before the maps)
     assert out["frames_while_loading_inside"] >= 5
     assert out["after_summary"] == ["keras", "tensorflow"] and out["summary_layers"] > 0
+
+
+def test_the_gallery_heatmaps_load_tensorflow_beside_the_live_view(warm_model, tmp_path, shipped_model):
+    """A clicked test mistake in the Train tab's gallery: TensorFlow is imported on a helper thread while
+    frames go on, then the shipped model's stage-4 maps for both classes come back."""
+    path, cache, _ = warm_model
+    out = _run_session(path, cache, tmp_path, "--gallery", str(shipped_model))
+    assert out["gallery_error"] is None and out["gallery_maps"] == [[4, 4], [4, 4]]
+    assert out["after_gallery"] == ["keras", "tensorflow"]
+    assert out["frames_while_loading_gallery"] >= 5
 
 
 def test_the_model_tab_shows_the_metadata_then_the_keras_summary(warm_model, make_window, qtbot):
