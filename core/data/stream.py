@@ -348,15 +348,13 @@ def estimated_bytes(source: str | os.PathLike, image_size: tuple[int, int], *, m
     src = Path(source).expanduser()
     kind = detect_kind(src)
     if kind == "hdf5":
-        import h5py
-
         n = 0
         for split, path in _h5_files(src).items():
             try:
-                with h5py.File(path, "r") as f:
+                with open_h5(path) as f:
                     key = f"{split}_set_x"
                     n += int(f[key].shape[0]) if key in f and hasattr(f[key], "shape") else 0
-            except (OSError, ValueError):  # unreadable: the loader that follows says so in one line
+            except DataError:  # unreadable: the loader that follows says so in one line
                 continue
     else:
         n = sum(1 for _root, _dirs, files in os.walk(src) for name in files if is_image_name(name))

@@ -64,7 +64,6 @@ class InferenceWorker(QObject):
         self._cam_engines: dict = {}  # layer -> core.explain.cam.HeatmapEngine, built here for this model
         self._gallery: tuple | None = None  # (path, mtime, HeatmapEngine) of another model file (explain_image)
         self._keras = None  # the full Classifier of the loaded file (self.classifier itself unless that is LiteRT)
-        self._keras_waiting: dict = {}  # feature name -> callable(Classifier), run here once the Keras model is
         self._backend_waiting: dict = {}  # feature name -> (callable(), on failure), run here once TensorFlow is
         self._import_thread = None  # the helper thread importing TensorFlow (gui.threads.import_backend_in_background)
         self._backend_done.connect(self._on_backend_imported)
@@ -116,25 +115,32 @@ class InferenceWorker(QObject):
 
     # -- the full Keras model, for the features that need it ------------------------------------
     def _with_keras(self, feature: str, then, failed=None) -> None:
-        """Run ``then(classifier with .model)`` on this thread once the Keras model of the loaded file is here.
-
-        If TensorFlow is not imported yet, it is imported on a helper thread ("Loading TensorFlow for
-        <feature>…"), and this thread goes on classifying frames on LiteRT meanwhile.  One pending
-        ``then`` per ``feature``; a failure goes to ``failed(exc)`` where given, else to ``errored``."""
+        """Run ``then(classifier with .model)`` on this thread once the Keras model of the loaded file is here
+        (TensorFlow imported first, beside this thread: :meth:`_after_backend`).  A failure goes to
+        ``failed(exc)`` where given, else to ``errored``."""
         if self._keras is not None:
             then(self._keras)
             return
-        self._keras_waiting[feature] = (then, failed)
-        if backend_imported():
-            self._on_backend_imported(None)
-        elif self._import_thread is None:
-            self.progress.emit(f"Loading TensorFlow for {feature}…")
-            self._import_thread = import_backend_in_background(self._backend_done.emit)
+        failed = failed or self.errored.emit
+        self._after_backend(feature, lambda: self._then_with_keras(then, failed), failed)
+
+    def _then_with_keras(self, then, failed) -> None:
+        try:
+            keras_one = self._keras_classifier()
+        except Exception as exc:
+            log.warning("the Keras model could not be loaded: %s", exc)
+            failed(exc)
+            return
+        try:
+            then(keras_one)
+        except Exception as exc:
+            self.errored.emit(exc)
 
     def _after_backend(self, feature: str, then, failed) -> None:
         """Run ``then()`` on this thread once TensorFlow is imported: at once, or after importing it on a
-        helper thread while this one goes on classifying frames.  One pending ``then`` per ``feature``
-        (a newer request replaces it); an import failure goes to ``failed(exc)``."""
+        helper thread ("Loading TensorFlow for <feature>…") while this one goes on classifying frames on
+        LiteRT.  One pending ``then`` per ``feature`` (a newer request replaces it); an import failure
+        goes to ``failed(exc)``."""
         if backend_imported():
             then()
             return
@@ -146,29 +152,12 @@ class InferenceWorker(QObject):
     @Slot(object)
     def _on_backend_imported(self, error) -> None:
         self.join_background(0.5)  # it has emitted its last signal: it ends now
-        plain, self._backend_waiting = self._backend_waiting, {}
-        for then, failed in plain.values():
-            then() if error is None else failed(error)
-        waiting, self._keras_waiting = self._keras_waiting, {}
-        if not waiting:
-            return
-        try:
-            if error is not None:
-                raise error
-            keras_one = self._keras_classifier()
-        except Exception as exc:
-            log.warning("the Keras model could not be loaded: %s", exc)
-            for _then, failed in waiting.values():
-                if failed is not None:
-                    failed(exc)
-            if not waiting or any(failed is None for _then, failed in waiting.values()):
-                self.errored.emit(exc)
-            return
-        for then, _failed in waiting.values():
-            try:
-                then(keras_one)
-            except Exception as exc:
-                self.errored.emit(exc)
+        waiting, self._backend_waiting = self._backend_waiting, {}
+        for then, failed in waiting.values():
+            if error is None:
+                then()
+            else:
+                failed(error)
 
     def _keras_classifier(self):
         """The full Classifier of the loaded file, loaded here now if need be (TensorFlow imported first)."""
@@ -268,6 +257,8 @@ class InferenceWorker(QObject):
         self._heatmap = (layer, class_index) if on else None
         if on and self.classifier is not None:
             self._with_keras("the heatmap", lambda _keras: self._build_cam_engine(layer))
+        else:
+            self.finished.emit("heatmap")  # off, or no model yet: in effect now
 
     def _build_cam_engine(self, layer: str) -> None:
         try:
@@ -390,7 +381,7 @@ class InferenceWorker(QObject):
     def _feature_extractor(self):
         """The extractor for the model in use, built once per model on this thread (a failure is kept too,
         so it is not retried every frame).  A TensorFlow-free classifier (LiteRT) has no Keras model:
-        it is loaded from the same file here, on first use."""
+        ``compute_features`` has it loaded from the same file first (``_with_keras``)."""
         from core.errors import ModelFileError
 
         if self.classifier is None:
@@ -399,8 +390,6 @@ class InferenceWorker(QObject):
             try:
                 from core.explain.features import FeatureExtractor
 
-                if self._keras is None and not backend_imported():
-                    self.progress.emit("Loading TensorFlow for the feature maps…")
                 self._features = (self.classifier, FeatureExtractor(self._keras_classifier().model))
             except Exception as exc:
                 self._features = (self.classifier, exc)
@@ -415,11 +404,11 @@ class InferenceWorker(QObject):
 
         On a TensorFlow-free (LiteRT) session the first request imports TensorFlow beside this thread, so
         the live view goes on meanwhile; the answer comes once the Keras model is here."""
-        if self.classifier is not None and self._keras is None and not backend_imported():
-            self._with_keras("the feature maps", lambda _keras: self._features_now(model_input, block, seq),
-                             failed=lambda exc: self._features_failed(model_input, seq, exc))
+        if self.classifier is None:  # answered with "no model is loaded"
+            self._features_now(model_input, block, seq)
             return
-        self._features_now(model_input, block, seq)
+        self._with_keras("the feature maps", lambda _keras: self._features_now(model_input, block, seq),
+                         failed=lambda exc: self._features_failed(model_input, seq, exc))
 
     def _features_now(self, model_input, block, seq) -> None:
         result = FeatureResult(seq, model_input=model_input)

@@ -268,8 +268,8 @@ class ClassifyController(QObject):
         self.request_frame.emit(image, region, self._seq, bgr, self._hands())
 
     def on_worker_finished(self, job: str) -> None:
-        if job == "heatmap":  # its engine is ready (TensorFlow may have loaded in the background): map the still picture
-            self.read_again()
+        if job == "heatmap":  # a heatmap choice is in effect (its engine built, maybe after a background import)
+            self.read_again()  # so a still picture gets its map (or loses it) now
         if job in ("frame", "file"):
             self.busy = False
             if self._pending is not None:

@@ -76,7 +76,8 @@ class HeatmapChoice(QObject):
         self.tab.results.bars.set_chosen(self.chosen if self.on else TOP)
         self.tab.escape_shortcut.setEnabled(self.on and self.chosen != TOP)
         self.request.emit(self.on, self.layer, self.chosen)
-        self.tab.controller.read_again()  # a still picture gets its map now, not with the next frame
+        # A still picture is read again once the worker has the choice in effect (its "heatmap" job
+        # finished: ClassifyController.on_worker_finished), so it gets its map now, not with the next frame.
 
     # -- what comes back ------------------------------------------------------------------------
     def show(self, heatmap) -> None:
