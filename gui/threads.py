@@ -57,22 +57,28 @@ def backend_imported() -> bool:
     return _backend_ready
 
 
-def import_backend_in_background(done) -> threading.Thread:
-    """Run :func:`ensure_backend` on a helper thread and call ``done(error or None)`` there when it ends.
+def run_beside(work, done, name: str) -> threading.Thread:
+    """Run ``work()`` on a helper thread and call ``done(result, None)`` or ``done(None, error)`` there.
 
     ``done`` should only emit a signal (a worker's, queued to that worker's thread).  The
     caller keeps the thread and joins it before its own thread ends (no thread outlives the window)."""
     def run():
         try:
-            ensure_backend()
+            result = work()
         except BaseException as exc:  # handed to the worker, which reports it
-            done(exc)
+            done(None, exc)
             return
-        done(None)
+        done(result, None)
 
-    thread = threading.Thread(target=run, name="tf-import", daemon=True)
+    thread = threading.Thread(target=run, name=name, daemon=True)
     thread.start()
     return thread
+
+
+def import_backend_in_background(done) -> threading.Thread:
+    """Run :func:`ensure_backend` on a helper thread and call ``done(error or None)`` there when it ends
+    (the rules of :func:`run_beside`)."""
+    return run_beside(ensure_backend, lambda _result, exc: done(exc), name="tf-import")
 
 
 def keep_ui_responsive() -> None:

@@ -1,7 +1,9 @@
 """Worker objects that run Keras off the UI thread, and the plain data they send back.
 
 Each worker is a ``QObject`` moved to its own :class:`~gui.threads.WorkerThread`
-and owns its own Keras model; no model object ever crosses threads.  The UI
+and owns its own Keras model; no model object is used by two threads (one built
+on a helper thread by ``gui.workers.keras_beside`` is handed over, and the helper
+lets go of it).  The UI
 talks to a worker through queued signals connected to its slots, and the
 worker answers with typed signals (their messages: ``gui.workers.messages``).  Every job body runs inside ``try/except``
 and always ends with ``finished``: a model job's error is emitted as
@@ -16,8 +18,9 @@ the TensorFlow-free ``LiteClassifier`` and never imports TensorFlow or Keras
 for classifying; ``HANDSIGN_ENGINE=keras`` forces the full Keras classifier.
 A feature that needs the Keras model (the heatmap, the Model tab's summary, the
 Inside tab's feature maps) asks :meth:`InferenceWorker._with_keras`: TensorFlow
-is imported on a helper thread while frames go on being classified on LiteRT,
-then the Keras model of the same file is loaded here and the feature appears.  It also owns the window's one
+is imported, and then the Keras model of the same file is loaded, on helper
+threads while frames go on being classified on LiteRT
+(``gui.workers.keras_beside``); then the feature appears.  It also owns the window's one
 :class:`~core.hands.finder.HandFinder` (made on first use, on this thread): a
 frame or file asked for with ``hands`` is classified through
 ``core.hands.reading.read_frame``, which finds the hand and crops around it, or
@@ -36,7 +39,8 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal, Slot
 
 from core.model.describe import ModelReport, describe_model
-from gui.threads import backend_imported, ensure_backend, import_backend_in_background
+from gui.threads import backend_imported, ensure_backend
+from gui.workers.keras_beside import KerasBeside
 from gui.workers.messages import FeatureResult, FrameResult, GalleryMaps, OncePerFrame
 
 log = logging.getLogger(__name__)
@@ -53,7 +57,6 @@ class InferenceWorker(QObject):
     errored = Signal(object)  # an exception from a model job
     explained = Signal(object)  # GalleryMaps (explain_image)
     finished = Signal(str)  # the job that just ended: "start", "load", "frame", "file", "hand", "describe"
-    _backend_done = Signal(object)  # the background TensorFlow import ended (None, or its exception): to this thread
 
     def __init__(self):
         super().__init__()
@@ -63,10 +66,9 @@ class InferenceWorker(QObject):
         self._heatmap: tuple[str, int] | None = None  # (layer, class or -1 for the top class) while switched on
         self._cam_engines: dict = {}  # layer -> core.explain.cam.HeatmapEngine, built here for this model
         self._gallery: tuple | None = None  # (path, mtime, HeatmapEngine) of another model file (explain_image)
-        self._keras = None  # the full Classifier of the loaded file (self.classifier itself unless that is LiteRT)
-        self._backend_waiting: dict = {}  # feature name -> (callable(), on failure), run here once TensorFlow is
-        self._import_thread = None  # the helper thread importing TensorFlow (gui.threads.import_backend_in_background)
-        self._backend_done.connect(self._on_backend_imported)
+        # TensorFlow and the full Classifier of the loaded file (.keras: self.classifier itself unless that is
+        # LiteRT), made beside this thread when a feature needs them
+        self._beside = KerasBeside(self)
 
     @Slot()
     def start(self):
@@ -87,7 +89,7 @@ class InferenceWorker(QObject):
             keras_one = clf if getattr(clf, "model", None) is not None else None
             report = _metadata_report(clf) if keras_one is None else describe_model(clf.model, Path(path), clf.info)
             report.engine = clf.engine
-            self.classifier, self._keras = clf, keras_one  # the old model is dropped here, on its own thread
+            self.classifier, self._beside.keras = clf, keras_one  # the old model is dropped here, on its own thread
             self._cam_engines = {}  # heatmaps belong to the old model
             log.info("loaded %s in %.2f s (per-frame engine: %s)", path, time.perf_counter() - t0, report.engine)
             self.model_loaded.emit(report)
@@ -116,71 +118,26 @@ class InferenceWorker(QObject):
     # -- the full Keras model, for the features that need it ------------------------------------
     def _with_keras(self, feature: str, then, failed=None) -> None:
         """Run ``then(classifier with .model)`` on this thread once the Keras model of the loaded file is here
-        (TensorFlow imported first, beside this thread: :meth:`_after_backend`).  A failure goes to
-        ``failed(exc)`` where given, else to ``errored``."""
-        if self._keras is not None:
-            then(self._keras)
-            return
-        failed = failed or self.errored.emit
-        self._after_backend(feature, lambda: self._then_with_keras(then, failed), failed)
-
-    def _then_with_keras(self, then, failed) -> None:
-        try:
-            keras_one = self._keras_classifier()
-        except Exception as exc:
-            log.warning("the Keras model could not be loaded: %s", exc)
-            failed(exc)
-            return
-        try:
-            then(keras_one)
-        except Exception as exc:
-            self.errored.emit(exc)
-
-    def _after_backend(self, feature: str, then, failed) -> None:
-        """Run ``then()`` on this thread once TensorFlow is imported: at once, or after importing it on a
-        helper thread ("Loading TensorFlow for <feature>…") while this one goes on classifying frames on
-        LiteRT.  One pending ``then`` per ``feature`` (a newer request replaces it); an import failure
-        goes to ``failed(exc)``."""
-        if backend_imported():
-            then()
-            return
-        self._backend_waiting[feature] = (then, failed)
-        if self._import_thread is None:
-            self.progress.emit(f"Loading TensorFlow for {feature}…")
-            self._import_thread = import_backend_in_background(self._backend_done.emit)
-
-    @Slot(object)
-    def _on_backend_imported(self, error) -> None:
-        self.join_background(0.5)  # it has emitted its last signal: it ends now
-        waiting, self._backend_waiting = self._backend_waiting, {}
-        for then, failed in waiting.values():
-            if error is None:
-                then()
-            else:
-                failed(error)
+        (TensorFlow imported and the model loaded beside this thread).  A failure goes to ``failed(exc)``
+        where given, else to ``errored``."""
+        self._beside.with_keras(feature, then, failed or self.errored.emit)
 
     def _keras_classifier(self):
-        """The full Classifier of the loaded file, loaded here now if need be (TensorFlow imported first)."""
-        if self._keras is None:
+        """The full Classifier of the loaded file, loaded here now if :meth:`_with_keras` has not yet."""
+        if self._beside.keras is None:
             from core.errors import ModelFileError
 
             if self.classifier is None:
                 raise ModelFileError("no model is loaded; open one with File ▸ Open model (Ctrl+M)")
-            if not backend_imported():
-                self.progress.emit("Loading TensorFlow…")
             ensure_backend()
             from core.inference.classifier import Classifier
 
-            self.progress.emit(f"Loading the Keras model {Path(self.classifier.path).name}…")
-            self._keras = Classifier.load(self.classifier.path)
-            self.progress.emit("Keras model ready")
-        return self._keras
+            self._beside.keras = Classifier.load(self.classifier.path)
+        return self._beside.keras
 
     def join_background(self, timeout_s: float | None = None) -> None:
-        """Wait for the helper thread importing TensorFlow, if any (the window calls this before closing)."""
-        thread, self._import_thread = self._import_thread, None
-        if thread is not None:
-            thread.join(timeout_s)
+        """Wait for the helper threads importing TensorFlow or loading Keras (the window calls this before closing)."""
+        self._beside.join(timeout_s)
 
     @Slot()
     def describe_loaded(self):
@@ -301,24 +258,31 @@ class InferenceWorker(QObject):
     @Slot(str, object, list, str)
     def explain_image(self, path: str, image, classes: list, title: str):
         """Maps of a model-size ``image`` for each of ``classes`` with the model file at ``path`` (a finished
-        training's model, loaded here once and kept for the next image); answered by ``explained``.  On a
-        TensorFlow-free session TensorFlow is imported beside this thread first, and frames go on meanwhile."""
-        self._after_backend("the gallery heatmaps", lambda: self._explain_now(path, image, classes, title),
-                            lambda exc: self._explained(GalleryMaps(title, image, list(classes), [], error=exc)))
+        training's model, kept for the next image); answered by ``explained``.  TensorFlow (on a TensorFlow-free
+        session) and that model are loaded beside this thread, and frames go on meanwhile."""
+        def failed(exc):
+            self._explained(GalleryMaps(title, image, list(classes), [], error=exc))
 
-    def _explain_now(self, path: str, image, classes: list, title: str) -> None:
+        try:
+            stamp = Path(path).stat().st_mtime_ns
+        except OSError as exc:
+            failed(exc)
+            return
+        if self._gallery is not None and self._gallery[:2] == (path, stamp):
+            self._explain_now(self._gallery[2], image, classes, title)
+            return
+        self.progress.emit("Loading the heatmap…")
+        self._beside.work_beside("the gallery heatmaps", lambda: _gallery_engine(path),
+                                 lambda engine: self._explain_with(path, stamp, engine, image, classes, title), failed)
+
+    def _explain_with(self, path: str, stamp: int, engine, image, classes: list, title: str) -> None:
+        self._gallery = (path, stamp, engine)
+        self.progress.emit(f"Heatmap ready: {engine.label}")
+        self._explain_now(engine, image, classes, title)
+
+    def _explain_now(self, engine, image, classes: list, title: str) -> None:
         out = GalleryMaps(title, image, list(classes), [])
         try:
-            from core.explain.cam import HeatmapEngine
-            from core.model.files import load_model
-
-            stamp = Path(path).stat().st_mtime_ns
-            if self._gallery is None or self._gallery[:2] != (path, stamp):
-                ensure_backend()
-                self.progress.emit("Loading the heatmap…")
-                self._gallery = (path, stamp, HeatmapEngine(load_model(path)[0], "stage4"))
-                self.progress.emit(f"Heatmap ready: {self._gallery[2].label}")
-            engine = self._gallery[2]
             out.layer = engine.layer.short_label
             out.maps = [engine.compute(image, int(k)).map for k in classes]
         except Exception as exc:
@@ -425,6 +389,14 @@ class InferenceWorker(QObject):
     def _features_failed(self, model_input, seq, exc) -> None:
         self.features_ready.emit(FeatureResult(seq, model_input=model_input, error=exc))
         self.finished.emit("features")
+
+
+def _gallery_engine(path: str):
+    """The stage-4 heatmap engine of another model file (on a helper thread; TensorFlow is imported)."""
+    from core.explain.cam import HeatmapEngine
+    from core.model.files import load_model
+
+    return HeatmapEngine(load_model(path)[0], "stage4")
 
 
 def _metadata_report(clf) -> ModelReport:

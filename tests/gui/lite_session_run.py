@@ -49,6 +49,15 @@ def _inside_tab_first(win, wait, results: list, video: str, out: dict) -> None:
     inside = win.inside_tab.controller
     answered: list[int] = []  # len(results) when the first feature maps came (both signals on the worker's thread)
     win.worker.features_ready.connect(lambda _r: answered or answered.append(len(results)))
+    keras_load: dict = {}  # len(results) when the Keras model's load began and ended (also on the worker's thread)
+
+    def mark(text: str) -> None:
+        if text.startswith("Loading the Keras model"):
+            keras_load.setdefault("start", len(results))
+        elif text == "Keras model ready":
+            keras_load.setdefault("end", len(results))
+
+    win.worker.progress.connect(mark)
     win.classify.open_video(video)
     wait(lambda: sum(r.kind == "frame" for r in results) >= len(out["frames"]) + 1)
     before = len(results)
@@ -57,6 +66,9 @@ def _inside_tab_first(win, wait, results: list, video: str, out: dict) -> None:
     out["inside_failed"] = inside.failed
     out["frames_while_loading_inside"] = sum(r.kind == "frame" and r.error is None
                                              for r in results[before:answered[0]])
+    out["frames_while_loading_keras_model"] = sum(
+        r.kind == "frame" and r.error is None for r in results[keras_load.get("start", 0):keras_load.get("end", 0)])
+    out["keras_load_marks"] = [keras_load.get("start"), keras_load.get("end"), before, answered[0]]
     out["after_inside"] = heavy()
 
 

@@ -48,10 +48,10 @@ def warm_model(tmp_path, monkeypatch):
     return path, cache, full
 
 
-def _video(path):
+def _video(path, repeats: int = 1):
     from tools.videos import room, write_test_video
 
-    return write_test_video(path, [room(seed=i) for i in range(20)])
+    return write_test_video(path, [room(seed=i) for i in range(20)] * repeats)
 
 
 def test_a_classify_only_session_never_imports_tensorflow_until_the_model_tab_asks(warm_model, tmp_path, signs_dir):
@@ -88,13 +88,14 @@ def test_a_classify_only_session_never_imports_tensorflow_until_the_model_tab_as
     assert out["frames_while_loading_keras"] >= 1  # the live view went on, on LiteRT, while TensorFlow loaded
 
 
-def _run_session(path, cache, tmp_path, *flags) -> dict:
-    """``tests.gui.lite_session_run`` on ``path`` with a video, one image file and ``flags``: its RESULT."""
+def _run_session(path, cache, tmp_path, *flags, video_repeats: int = 1) -> dict:
+    """``tests.gui.lite_session_run`` on ``path`` with a video (20 frames, ``video_repeats`` times), one image
+    file and ``flags``: its RESULT."""
     image = write_image(tmp_path / "img.png", np.random.default_rng(1).integers(0, 256, (120, 160, 3), dtype=np.uint8))
     env = dict(os.environ, HANDSIGN_CACHE=str(cache), HANDSIGN_HOME=str(tmp_path / "home"), QT_QPA_PLATFORM="offscreen")
     env.pop("HANDSIGN_ENGINE", None)
     env.pop("HANDSIGN_INFERENCE", None)
-    proc = subprocess.run([sys.executable, "-m", "tests.gui.lite_session_run", str(path), str(_video(tmp_path / "v.avi")),
+    proc = subprocess.run([sys.executable, "-m", "tests.gui.lite_session_run", str(path), str(_video(tmp_path / "v.avi", video_repeats)),
                            str(image), *flags], cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
     lines = [x for x in proc.stdout.splitlines() if x.startswith("RESULT ")]
     assert proc.returncode == 0 and lines, proc.stdout[-3000:] + proc.stderr[-3000:]
@@ -105,7 +106,8 @@ def _run_session(path, cache, tmp_path, *flags) -> dict:
 
 def test_the_inside_tab_loads_keras_beside_the_live_view(shipped_model, tmp_path, monkeypatch):
     """The Inside tab's feature maps need the Keras model: on a LiteRT session its first request imports
-    TensorFlow on a helper thread, and the video goes on being classified until the maps arrive.  On the
+    TensorFlow and then loads the Keras model on helper threads, and the video goes on being classified
+    through both until the maps arrive.  On the
     shipped ResNet-50 (the maps are of residual blocks), its conversion beside it or in a fresh cache."""
     _tensorflow_only()
     from core.inference.classifier import Classifier
@@ -115,11 +117,13 @@ def test_the_inside_tab_loads_keras_beside_the_live_view(shipped_model, tmp_path
     monkeypatch.setenv("HANDSIGN_CACHE", str(cache))
     if open_lite_classifier(shipped_model) is None:  # no sibling conversion: fill the session's cache as a first run would
         Classifier.load(shipped_model)
-    out = _run_session(shipped_model, cache, tmp_path, "--inside")
+    out = _run_session(shipped_model, cache, tmp_path, "--inside", video_repeats=20)  # frames for 400 reads
     assert out["inside_failed"] is False and out["after_inside"] == ["keras", "tensorflow"]
     # frames went on being classified while TensorFlow was imported (before, the worker stopped for seconds:
     # at most the frame already in flight came before the maps)
     assert out["frames_while_loading_inside"] >= 5
+    # ... and while the Keras model was loaded (before, the worker loaded it itself: no frame in between)
+    assert out["frames_while_loading_keras_model"] >= 3, out["keras_load_marks"]
     assert out["after_summary"] == ["keras", "tensorflow"] and out["summary_layers"] > 0
 
 
@@ -168,13 +172,13 @@ def test_the_heatmap_on_the_lite_engine_gets_the_full_keras_model(make_window, q
     if open_lite_classifier(shipped_model) is None:  # neither the sibling nor the session's cache has it yet
         Classifier.load(shipped_model)
     win = make_window(model_path=shipped_model, size=(1200, 800))
-    assert win.report.engine == "litert" and win.worker._keras is None  # noqa: SLF001 - nothing loaded Keras yet
+    assert win.report.engine == "litert" and win.worker._beside.keras is None  # noqa: SLF001 - nothing loaded Keras yet
     c, choice = win.classify, win.classify_tab.heatmap
     c.open_paths([f for f in signs_test_images(signs_dir, 20) if f.name.startswith("3_")][:1])
     wait_for(qtbot, lambda: c.results_shown > 0 and c.last_display is not None)
     win.heatmap_action.trigger()
     wait_for(qtbot, lambda: choice.last is not None, timeout=180_000)
     assert choice.last.class_index == 3 and choice.last.map.shape == (4, 4)
-    full = win.worker._keras  # noqa: SLF001
+    full = win.worker._beside.keras  # noqa: SLF001
     assert isinstance(full, Classifier) and isinstance(full.model, keras.Model)
     assert win.report.engine == "litert" and win.worker.classifier.engine == "litert"
