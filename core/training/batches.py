@@ -16,15 +16,16 @@ import numpy as np
 
 from core.data.augment import BASIC, AugmentConfig, augment_batch, foreground_masks
 from core.images import scale
-from core.training.progressive import shrink
+from core.training.progressive import crop, shrink
 
 
 class Batches:
     """Shuffled, optionally augmented batches of uint8 images, scaled to [0, 1]."""
 
     def __init__(self, x, y, batch_size, augment: bool, seed: int, aug_cfg: AugmentConfig | None = None,
-                 scenes=None):
+                 scenes=None, small_crop: bool = False):
         self.x, self.y, self.batch_size, self.augment = x, y, batch_size, augment
+        self.small_crop = small_crop  # smaller sizes are random crops, not shrunk images
         self.scenes = scenes  # core.data.scenes.SceneBank: real photos behind the hand
         self.rng = np.random.default_rng(seed)
         self.aug_cfg = aug_cfg or AugmentConfig()
@@ -54,7 +55,8 @@ class Batches:
                 xb[~strong] = augment_batch(xb[~strong], self.rng, BASIC)
         elif self.augment:
             xb = augment_batch(xb, self.rng, self.aug_cfg)
-        return scale(shrink(xb, size)), self.y[idx]
+        small = crop(xb, size, self.rng) if self.small_crop else shrink(xb, size)
+        return scale(small), self.y[idx]
 
     def reshuffle(self, progress: float = 0.0):
         self.progress = progress

@@ -25,6 +25,20 @@ def shrink(images: np.ndarray, size: int | None) -> np.ndarray:
     return np.stack(out).reshape(len(images), size, size, *images.shape[3:])
 
 
+def crop(images: np.ndarray, size: int | None, rng: np.random.Generator) -> np.ndarray:
+    """A random ``size`` x ``size`` square of each uint8 ``(N, H, W, C)`` image (as they are for None).
+
+    Unlike :func:`shrink`, the hand keeps the scale it has at full size: a network trained on
+    the crops sees hands as large as the full-size images show them.
+    """
+    if size is None or images.shape[1:3] == (size, size):
+        return images
+    n, h, w = images.shape[:3]
+    ys = rng.integers(0, h - size + 1, n)
+    xs = rng.integers(0, w - size + 1, n)
+    return np.stack([im[y:y + size, x:x + size] for im, y, x in zip(images, ys, xs, strict=True)])
+
+
 class SmallInputs:
     """The run's model at smaller input sides: a twin per side to train, and its classifier to validate."""
 

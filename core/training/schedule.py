@@ -36,5 +36,6 @@ def learning_rate(settings: TrainSettings, steps_per_epoch: int):
 def epoch_sizes(settings: TrainSettings, full_size: int) -> list[int | None]:
     """Each epoch's training image side: ``settings.small_size`` early on, None for the dataset's ``full_size``."""
     s = settings
-    small = min(s.small_epochs, s.epochs - 1) if 0 < s.small_size < full_size else 0
+    last = s.epochs if s.small_crop else s.epochs - 1  # a shrunk run ends at full size; a cropped one may not
+    small = min(s.small_epochs, last) if 0 < s.small_size < full_size else 0
     return [s.small_size if epoch < small else None for epoch in range(s.epochs)]

@@ -279,7 +279,7 @@ class TrainingSession:
 
             scenes = SceneBank.from_folder(s.backgrounds)
             self._log(f"Backgrounds: {len(scenes) if scenes else 0} scene photos from {s.backgrounds}")
-        batches = Batches(ds.train.x, ds.train.y, s.batch_size, s.augment, s.seed, aug_cfg, scenes)
+        batches = Batches(ds.train.x, ds.train.y, s.batch_size, s.augment, s.seed, aug_cfg, scenes, s.small_crop)
         lr = learning_rate(s, len(batches))
         model.compile(optimizer=keras.optimizers.Adam(learning_rate=lr), loss=LOSS, metrics=["accuracy"])
         if s.fused_optimizer:
@@ -382,7 +382,8 @@ class TrainingSession:
         """Validate, record the epoch in the history and run card, keep the best checkpoint, report."""
         import keras
 
-        val_loss, val_acc, val_pred = self._validate(run, run.sizes[epoch])
+        val_size = None if self.settings.small_crop else run.sizes[epoch]  # crops: validated at full size
+        val_loss, val_acc, val_pred = self._validate(run, val_size)
         cur_lr = float(keras.ops.convert_to_numpy(run.model.optimizer.learning_rate))
         m = EpochMetrics(epoch + 1, loss, acc, val_loss, val_acc, time.perf_counter() - t_epoch, cur_lr, val_pred)
         run.history.append(m)
@@ -391,7 +392,7 @@ class TrainingSession:
         key_acc = val_acc if val_acc is not None else m.accuracy
         key_loss = val_loss if val_loss is not None else m.loss
         # Only full-size epochs compete for "best": a smaller-image epoch is validated at its own size.
-        if run.sizes[epoch] is None and run.best.beaten_by(key_acc, key_loss):
+        if val_size is None and run.best.beaten_by(key_acc, key_loss):
             run.best = _Best(key_acc, key_loss, run.model.get_weights(), epoch + 1)
             if self.checkpoint_path:
                 ck = dict(run.card, status="checkpoint", best_epoch=epoch + 1)

@@ -29,6 +29,10 @@ class TrainSettings:
     # and validation, test and the saved model, are at the dataset's size.  0: off.
     small_size: int = 0
     small_epochs: int = 0
+    # Progressive resizing by cropping: the small epochs take a random ``small_size`` square of each
+    # image instead of shrinking it, so the hand keeps the scale it has at full size; these epochs are
+    # validated at full size, and every epoch may be small (the model is still tested and saved at 64).
+    small_crop: bool = False
     augment: bool = True
     # "light", "basic" (framing, light), "studio" (+ backgrounds, colour, camera) or "rooms" (+ real photos)
     augment_level: str = "basic"

@@ -144,3 +144,43 @@ def test_the_bench_presets_are_runnable_but_not_offered():
     candidate = settings_for("quick-48px")
     assert (candidate.small_size, candidate.small_epochs) == (48, 4) and candidate.preset == "quick-48px"
     assert not set(BENCH_ONLY) & set(PRESETS)  # not offered in the app or the CLI
+
+
+def test_crops_keep_the_hand_at_its_scale_and_may_fill_every_epoch():
+    """``small_crop``: each small image is a window of the full one (no resampling), at a random place."""
+    from core.training.progressive import crop
+
+    x = np.random.default_rng(3).integers(0, 256, (32, 64, 64, 3), dtype=np.uint8)
+    out = crop(x, 48, np.random.default_rng(0))
+    assert out.shape == (32, 48, 48, 3)
+    places = set()
+    for full, small in zip(x, out, strict=True):
+        found = [(i, j) for i in range(17) for j in range(17) if np.array_equal(full[i:i + 48, j:j + 48], small)]
+        assert found  # a window of the original, pixel for pixel
+        places.add(found[0])
+    assert len(places) > 8  # at random places, not one fixed window
+    assert crop(x, None, np.random.default_rng(0)) is x
+    # A cropped run may train every epoch small (the hand's scale does not change at full size) ...
+    assert epoch_sizes(TrainSettings(epochs=3, small_size=48, small_epochs=3, small_crop=True), 64) == [48] * 3
+    # ... a shrunk one still ends at full size
+    assert epoch_sizes(TrainSettings(epochs=3, small_size=48, small_epochs=3), 64) == [48, 48, None]
+    batches = Batches(x, np.arange(32) % 2, 8, augment=False, seed=0, small_crop=True)
+    small, _ = batches.batch(0, 48)
+    assert small.shape == (8, 48, 48, 3) and small.dtype == np.float32
+
+
+def test_a_cropped_run_validates_and_keeps_checkpoints_at_full_size(tmp_path):
+    seen_sizes: list = []
+
+    class Listener:
+        def on_epoch(self, metrics):
+            seen_sizes.append(metrics.val_accuracy)
+
+    settings = TrainSettings(epochs=2, batch_size=6, learning_rate=1e-3, small_size=48, small_epochs=2,
+                             small_crop=True, augment=False, seed=0, fused_optimizer=True)
+    out = tmp_path / "m.keras"
+    result = TrainingSession(_toy_signs(), settings, Listener(), out=out, builder=_small_resnet).run()
+    assert result.status == "completed" and len(result.history) == 2 and len(seen_sizes) == 2
+    # every epoch trained on crops, yet each was validated by the 64-pixel model and could be the checkpoint
+    assert result.run_card["best_epoch"] in (1, 2) and result.checkpoint_path is not None
+    assert load_model(out)[0].input_shape == (None, 64, 64, 3)
