@@ -1,7 +1,7 @@
 """Thread plumbing shared by the workers: a QThread that cleans up after itself, and
 one lock around the (slow, process-wide) Keras/TensorFlow import, which can also
-run on a helper thread (:func:`import_backend_in_background`) so a worker keeps
-classifying on its TensorFlow-free engine while TensorFlow loads.
+run on a helper thread (:func:`run_beside`, used by ``gui.workers.keras_beside``) so a
+worker keeps classifying on its TensorFlow-free engine while TensorFlow loads.
 """
 
 from __future__ import annotations
@@ -73,12 +73,6 @@ def run_beside(work, done, name: str) -> threading.Thread:
     thread = threading.Thread(target=run, name=name, daemon=True)
     thread.start()
     return thread
-
-
-def import_backend_in_background(done) -> threading.Thread:
-    """Run :func:`ensure_backend` on a helper thread and call ``done(error or None)`` there when it ends
-    (the rules of :func:`run_beside`)."""
-    return run_beside(ensure_backend, lambda _result, exc: done(exc), name="tf-import")
 
 
 def keep_ui_responsive() -> None:

@@ -123,16 +123,11 @@ class InferenceWorker(QObject):
         self._beside.with_keras(feature, then, failed or self.errored.emit)
 
     def _keras_classifier(self):
-        """The full Classifier of the loaded file, loaded here now if :meth:`_with_keras` has not yet."""
+        """The full Classifier of the loaded file; :meth:`_with_keras` has it loaded before any caller runs."""
         if self._beside.keras is None:
             from core.errors import ModelFileError
 
-            if self.classifier is None:
-                raise ModelFileError("no model is loaded; open one with File ▸ Open model (Ctrl+M)")
-            ensure_backend()
-            from core.inference.classifier import Classifier
-
-            self._beside.keras = Classifier.load(self.classifier.path)
+            raise ModelFileError("no model is loaded; open one with File ▸ Open model (Ctrl+M)")
         return self._beside.keras
 
     def join_background(self, timeout_s: float | None = None) -> None:

@@ -28,7 +28,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal, Slot
 
-from gui.threads import backend_imported, import_backend_in_background, run_beside
+from gui.threads import backend_imported, ensure_backend, run_beside
 
 log = logging.getLogger(__name__)
 
@@ -36,9 +36,7 @@ log = logging.getLogger(__name__)
 class KerasBeside(QObject):
     """The waiting lists for work that needs TensorFlow or the Keras model, for one inference worker."""
 
-    _backend_done = Signal(object)  # the TensorFlow import ended: None, or its exception
-    _keras_done = Signal(object, object, object)  # model path, the loaded Classifier or None, exception or None
-    _work_done = Signal(object, object, object)  # (then, failed), work()'s result or None, exception or None
+    _done = Signal(object, object, object)  # (then, failed), the helper's result or None, its exception or None
 
     def __init__(self, worker):
         super().__init__(worker)  # a child moves with the worker to its thread
@@ -48,9 +46,20 @@ class KerasBeside(QObject):
         self._keras_waiting: dict = {}  # feature -> (then(keras classifier), failed(exc))
         self._threads: list = []  # helper threads not yet joined
         self._loading_keras = False
-        self._backend_done.connect(self._on_backend_imported)
-        self._keras_done.connect(self._on_keras_loaded)
-        self._work_done.connect(self._on_work_done)
+        self._done.connect(self._on_done)
+
+    def _beside(self, work, then, failed, name: str) -> None:
+        """``work()`` on a helper thread, then ``then(result)`` or ``failed(exc)`` on the worker's thread."""
+        self._threads.append(run_beside(work, lambda result, exc: self._done.emit((then, failed), result, exc), name))
+
+    @Slot(object, object, object)
+    def _on_done(self, callbacks, result, error) -> None:
+        self._reap()
+        then, failed = callbacks
+        if error is not None:
+            failed(error)
+        else:
+            then(result)
 
     # -- TensorFlow --------------------------------------------------------------------------
     def after_backend(self, feature: str, then, failed) -> None:
@@ -60,12 +69,10 @@ class KerasBeside(QObject):
             return
         if not self._backend_waiting:
             self._worker.progress.emit(f"Loading TensorFlow for {feature}…")
-            self._threads.append(import_backend_in_background(self._backend_done.emit))
+            self._beside(ensure_backend, lambda _none: self._backend_ready(None), self._backend_ready, "tf-import")
         self._backend_waiting[feature] = (then, failed)
 
-    @Slot(object)
-    def _on_backend_imported(self, error) -> None:
-        self._reap()
+    def _backend_ready(self, error) -> None:
         waiting, self._backend_waiting = self._backend_waiting, {}
         for then, failed in waiting.values():
             if error is None:
@@ -76,20 +83,7 @@ class KerasBeside(QObject):
     def work_beside(self, feature: str, work, then, failed) -> None:
         """Once TensorFlow is imported, run ``work()`` on a helper thread (it builds something heavy, such as
         another model file's heatmap engine, and lets go of it), then ``then(result)`` on the worker's thread."""
-        def start():
-            self._threads.append(run_beside(work, lambda result, exc: self._work_done.emit((then, failed), result, exc),
-                                            name="keras-work"))
-
-        self.after_backend(feature, start, failed)
-
-    @Slot(object, object, object)
-    def _on_work_done(self, callbacks, result, error) -> None:
-        self._reap()
-        then, failed = callbacks
-        if error is not None:
-            failed(error)
-        else:
-            then(result)
+        self.after_backend(feature, lambda: self._beside(work, then, failed, "keras-work"), failed)
 
     # -- the Keras model -----------------------------------------------------------------------
     def with_keras(self, feature: str, then, failed) -> None:
@@ -98,7 +92,7 @@ class KerasBeside(QObject):
             then(self.keras)
             return
         self._keras_waiting[feature] = (then, failed)
-        self.after_backend("the Keras model", self._load_keras, self._keras_failed)
+        self.after_backend(feature, self._load_keras, self._keras_failed)
 
     def _load_keras(self) -> None:
         """Start loading the worker's model file on a helper thread, unless a load is under way."""
@@ -116,17 +110,11 @@ class KerasBeside(QObject):
         path = clf.path
         self._loading_keras = True
         self._worker.progress.emit(f"Loading the Keras model {Path(path).name}…")
-        self._threads.append(run_beside(lambda: _load_classifier(path),
-                                        lambda keras_one, exc: self._keras_done.emit(path, keras_one, exc),
-                                        name="keras-load"))
+        self._beside(lambda: _load_classifier(path), lambda keras_one: self._keras_loaded(path, keras_one),
+                     self._keras_failed, "keras-load")
 
-    @Slot(object, object, object)
-    def _on_keras_loaded(self, path, keras_one, error) -> None:
-        self._reap()
+    def _keras_loaded(self, path, keras_one) -> None:
         self._loading_keras = False
-        if error is not None:
-            self._keras_failed(error)
-            return
         current = self._worker.classifier
         if current is None or Path(current.path) != Path(path):  # another model was opened meanwhile
             self._load_keras()
@@ -145,6 +133,7 @@ class KerasBeside(QObject):
                 self._worker.errored.emit(exc)
 
     def _keras_failed(self, exc) -> None:
+        self._loading_keras = False
         log.warning("the Keras model could not be loaded: %s", exc)
         waiting, self._keras_waiting = self._keras_waiting, {}
         for _then, failed in waiting.values():
