@@ -162,8 +162,8 @@ def read_members(src: dict, work: Path, mirror: Path | None) -> tuple[dict[str, 
             return subprocess.run(["git", "--git-dir", str(git), "show", f"{src['commit']}:{path}"],
                                   check=True, capture_output=True).stdout
 
-        names = subprocess.run(["git", "--git-dir", str(git), "ls-tree", "-r", "--name-only", src["commit"]],
-                               check=True, capture_output=True, text=True).stdout.split()
+        names = subprocess.run(["git", "--git-dir", str(git), "ls-tree", "-r", "-z", "--name-only", src["commit"]],
+                               check=True, capture_output=True, text=True).stdout.split("\0")  # names may hold spaces
         files = {m: show(m) for m in _selected(names, src)}
         return files, show(lic_path) if lic_path else None
     raise ValueError(f"unknown source type {kind!r}")
