@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.data.formats import Framing, detect_kind, env_hint, load_class_folders, load_cs230, load_hdf5
+from core.data.formats import Framing, load_class_folders, load_cs230, load_hdf5, source_kind
 from core.data.splits import SPLITS, Dataset, Split, stratified_split
 from core.errors import DataError
 
@@ -53,16 +53,12 @@ def load_dataset(
     ``framing`` picks the square of each full-size image to keep (the hand's:
     ``core.hands.framing``); without it, the centre square.
     """
-    src = Path(source).expanduser()
     if not (0.0 <= val_split < 1.0 and 0.0 <= test_split <= 1.0 and val_split + test_split <= 1.0):
         raise DataError(f"val_split ({val_split}) and test_split ({test_split}) must be fractions that add up to at most 1")
     if min(image_size) < 1:
         raise DataError(f"image size must be positive, got {image_size}")
     size = (int(image_size[0]), int(image_size[1]))
-    if kind == "auto":
-        kind = detect_kind(src)
-    elif not src.exists():
-        raise DataError(f"{src}: no such dataset folder (set --data or {env_hint()})")
+    src, kind = source_kind(source, kind)
     skipped: list[tuple[str, str]] = []
     ignored: list[str] = []
     if kind == "hdf5":

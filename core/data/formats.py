@@ -264,6 +264,16 @@ def detect_kind(source: Path) -> str:
     return "folders"
 
 
+def source_kind(source, kind: str = "auto") -> tuple[Path, str]:
+    """The dataset path (``~`` expanded) and its layout: ``kind`` as given, or detected for "auto"."""
+    src = Path(source).expanduser()
+    if kind == "auto":
+        return src, detect_kind(src)
+    if not src.exists():
+        raise DataError(f"{src}: no such dataset folder (set --data or {env_hint()})")
+    return src, kind
+
+
 def env_hint() -> str:
     from core.paths import DATA_ENV
 

@@ -31,8 +31,8 @@ from core.data.formats import (
     _list_images,
     checked_h5_split,
     detect_kind,
-    env_hint,
     open_h5,
+    source_kind,
 )
 from core.data.splits import SPLITS, Dataset, Split, stratified_split
 from core.errors import DataError
@@ -272,12 +272,8 @@ def load_streamed_dataset(source: str | os.PathLike, image_size: tuple[int, int]
     """
     from core.data.framing_cache import frame_split
 
-    src = Path(source).expanduser()
+    src, kind = source_kind(source, kind)
     size = (int(image_size[0]), int(image_size[1]))
-    if kind == "auto":
-        kind = detect_kind(src)
-    elif not src.exists():
-        raise DataError(f"{src}: no such dataset folder (set --data or {env_hint()})")
     skipped: list[tuple[str, str]] = []
     ignored: list[str] = []
 

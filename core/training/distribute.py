@@ -23,7 +23,6 @@ reach the other workers of a multi-machine run).
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import logging
 import math
@@ -37,7 +36,7 @@ import numpy as np
 
 from core.data.stream import is_streamed
 from core.errors import HandSignError
-from core.training.reports import BatchProgress, EpochMetrics, RunStart, TrainResult
+from core.training.reports import BatchProgress, BestEpoch, EpochMetrics, RunStart, TrainResult
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +118,7 @@ class FitRun:
         self.workers, self.task = cluster()
         self.chief = self.task == 0
         self.history: list[EpochMetrics] = []
-        self.best: tuple[float, float, list | None, int] = (-1.0, math.inf, None, 0)  # acc, loss, weights, epoch
+        self.best = BestEpoch()
         self.model = self.net = self.plain = None
         self.card: dict[str, Any] = {}
         self.steps = 1
@@ -301,17 +300,12 @@ class FitRun:
         m = EpochMetrics(epoch + 1, float(logs.get("loss", math.nan)), float(logs.get("accuracy", math.nan)),
                          val_loss, val_acc, time.perf_counter() - self._t_epoch, lr, val_pred)
         self.history.append(m)
-        self.card["epochs"].append({k: v for k, v in dataclasses.asdict(m).items()
-                                    if k not in ("val_predictions", "projection")})
-        key = (val_acc if val_acc is not None else m.accuracy, val_loss if val_loss is not None else m.loss)
-        if key[0] > self.best[0] or (key[0] == self.best[0] and key[1] < self.best[1]):
-            self.best = (key[0], key[1], self.plain.get_weights(), epoch + 1)
+        self.card["epochs"].append(m.card_entry())
+        if self.best.beaten_by(m.score):
+            self.best = BestEpoch(*m.score, self.plain.get_weights(), epoch + 1)
             self._checkpoint(epoch + 1)
         self.emit("on_epoch", m)
-        msg = f"epoch {epoch + 1}/{self.s.epochs}: loss {m.loss:.4f} acc {m.accuracy:.4f}"
-        if val_acc is not None:
-            msg += f"  val_loss {val_loss:.4f} val_acc {val_acc:.4f}"
-        self._log(msg + f"  ({m.seconds:.1f} s)")
+        self._log(m.log_line(self.s.epochs))
 
     def _checkpoint(self, epoch: int) -> None:
         from core.model.files import save_model
@@ -346,10 +340,10 @@ class FitRun:
             self._log("stopped")
         self.plain.set_weights(self.net.get_weights())
         kept = "last"
-        if self.s.restore_best and self.best[2] is not None and len(self.ds.val):
-            self.plain.set_weights(self.best[2])
+        if self.s.restore_best and self.best.weights is not None and len(self.ds.val):
+            self.plain.set_weights(self.best.weights)
             kept = "best"
-        self.card["best_epoch"] = self.best[3]
+        self.card["best_epoch"] = self.best.epoch
         self.card["kept_weights"] = kept
         self.session.model = self.plain
         return status

@@ -20,7 +20,6 @@ metadata, and the run card as JSON next to it (also inside the model file).
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import math
 import threading
@@ -39,7 +38,14 @@ from core.model.files import ModelInfo, atomic_write_json, save_model
 from core.training.batches import Batches, BatchFeeder
 from core.training.metrics import classification_report
 from core.training.progressive import SmallInputs
-from core.training.reports import BatchProgress, EpochMetrics, RunStart, TrainingListener, TrainResult
+from core.training.reports import (
+    BatchProgress,
+    BestEpoch,
+    EpochMetrics,
+    RunStart,
+    TrainingListener,
+    TrainResult,
+)
 from core.training.run_card import new_run_card, record_failure
 from core.training.schedule import epoch_sizes, learning_rate
 from core.training.settings import TrainSettings
@@ -47,19 +53,6 @@ from core.training.settings import TrainSettings
 log = logging.getLogger(__name__)
 
 LOSS = "sparse_categorical_crossentropy"
-
-
-@dataclass
-class _Best:
-    """The best epoch so far, by validation accuracy (then loss), and its weights."""
-
-    accuracy: float = -1.0
-    loss: float = math.inf
-    weights: list | None = None
-    epoch: int = 0
-
-    def beaten_by(self, accuracy: float, loss: float) -> bool:
-        return accuracy > self.accuracy or (accuracy == self.accuracy and loss < self.loss)
 
 
 @dataclass
@@ -94,7 +87,7 @@ class _Run:
     batches: Batches
     card: dict[str, Any]
     history: list[EpochMetrics] = field(default_factory=list)
-    best: _Best = field(default_factory=_Best)
+    best: BestEpoch = field(default_factory=BestEpoch)
     rate: _Throughput = field(default_factory=_Throughput)
     sizes: list[int | None] = field(default_factory=list)  # each epoch's image side (None: the dataset's)
     small: Any = None  # core.training.progressive.SmallInputs: the model on smaller images (same weights)
@@ -387,21 +380,15 @@ class TrainingSession:
         cur_lr = float(keras.ops.convert_to_numpy(run.model.optimizer.learning_rate))
         m = EpochMetrics(epoch + 1, loss, acc, val_loss, val_acc, time.perf_counter() - t_epoch, cur_lr, val_pred)
         run.history.append(m)
-        run.card["epochs"].append({k: v for k, v in dataclasses.asdict(m).items()
-                                   if k not in ("val_predictions", "projection")})
-        key_acc = val_acc if val_acc is not None else m.accuracy
-        key_loss = val_loss if val_loss is not None else m.loss
+        run.card["epochs"].append(m.card_entry())
         # Only full-size epochs compete for "best": a smaller-image epoch is validated at its own size.
-        if val_size is None and run.best.beaten_by(key_acc, key_loss):
-            run.best = _Best(key_acc, key_loss, run.model.get_weights(), epoch + 1)
+        if val_size is None and run.best.beaten_by(m.score):
+            run.best = BestEpoch(*m.score, run.model.get_weights(), epoch + 1)
             if self.checkpoint_path:
                 ck = dict(run.card, status="checkpoint", best_epoch=epoch + 1)
                 save_model(run.plain(), self.checkpoint_path, self._info(ck), weights_dtype=self.settings.weights_dtype)
         self._emit("on_epoch", m)
-        msg = f"epoch {epoch + 1}/{self.settings.epochs}: loss {m.loss:.4f} acc {m.accuracy:.4f}"
-        if val_acc is not None:
-            msg += f"  val_loss {val_loss:.4f} val_acc {val_acc:.4f}"
-        self._log(msg + f"  ({m.seconds:.1f} s)")
+        self._log(m.log_line(self.settings.epochs))
 
     def _finish_fit(self, run: _Run) -> str:
         """After the last (or a stopped) epoch: the run's status, and the weights it keeps, in float32."""
