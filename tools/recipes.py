@@ -98,17 +98,18 @@ def studio_shift(split: Split, seed: int = 123) -> Split:
     return Split(out, split.y.copy(), split.files, None)
 
 
-def room_evals(evals: dict[str, Split], backgrounds: str) -> dict[str, Split]:
-    """Synthetic real-room splits from the kept-back background photos (tools/rooms.py)."""
+def room_evals(evals: dict[str, Split], backgrounds: str, draws: int = 1) -> dict[str, Split]:
+    """Synthetic real-room splits from the kept-back background photos (tools/rooms.py); the room crops
+    ``draws`` times over."""
     from core.data.scenes import SceneBank
     from tools.rooms import room_crops, room_frames
 
     bank = SceneBank.from_folder(backgrounds, part="eval")
     if bank is None:
         raise DataError(f"{backgrounds}: no background photos to evaluate on")
-    out = {"signs_test_rooms": room_crops(evals["signs_test"], bank)}
+    out = {"signs_test_rooms": room_crops(evals["signs_test"], bank, draws=draws)}
     if "sld_val_persons" in evals:
-        out["sld_val_persons_rooms"] = room_crops(evals["sld_val_persons"], bank, seed=13)
+        out["sld_val_persons_rooms"] = room_crops(evals["sld_val_persons"], bank, seed=13, draws=draws)
         out["sld_val_persons_frames"], missed = room_frames(evals["sld_val_persons"], bank)
         print(f"room frames: no hand found in {missed} of {len(out['sld_val_persons_frames'])}", flush=True)
     return out
@@ -190,7 +191,7 @@ def cmd_ship(args) -> None:
         evals["sld_val_persons_studio_shift"] = studio_shift(evals["sld_val_persons"])
     if args.backgrounds:
         print(f"hand framing: {framing.summary()}", flush=True)
-        evals.update(room_evals(evals, args.backgrounds))
+        evals.update(room_evals(evals, args.backgrounds, args.room_draws))
     print(ds.describe(), flush=True)
     settings = ship_settings(args)
     out = Path(args.out)
@@ -249,6 +250,8 @@ def recipe_command(args, settings) -> str:
         recipe += f" --init-model {args.init_model}"
     if args.backgrounds:
         recipe += f" --backgrounds {args.backgrounds}"
+        if args.room_draws != 1:
+            recipe += f" --room-draws {args.room_draws}"
     return recipe
 
 
@@ -305,7 +308,7 @@ def cmd_score(args) -> None:
     evals["signs_test_studio_shift"] = studio_shift(evals["signs_test"])
     evals["sld_val_persons_studio_shift"] = studio_shift(evals["sld_val_persons"])
     if args.backgrounds:
-        evals.update(room_evals(evals, args.backgrounds))
+        evals.update(room_evals(evals, args.backgrounds, args.room_draws))
     for model in args.models:
         scores = evaluate_splits(Path(model), evals)
         print(json.dumps({"model": model, "mean": round(ship_score(scores), 4), "scores": scores}), flush=True)
@@ -334,11 +337,15 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--install", action="store_true", help="copy into assets/models if it beats the shipped model")
     s.add_argument("--backgrounds", help="folder of photos without hands (tools/backgrounds.py): the real-rooms "
                    "stage (hand-framed data, 'rooms' augmentation, synthetic room evaluations)")
+    s.add_argument("--room-draws", type=int, default=1,
+                   help="draws of the synthetic room crops to score on (default 1, as every stage so far)")
     sc = sub.add_parser("score", help="score models on the recipe's (hand-framed) evaluation splits")
     sc.add_argument("models", nargs="+")
     sc.add_argument("--data", required=True)
     sc.add_argument("--seed", type=int, default=0)
     sc.add_argument("--backgrounds", help="add the synthetic room splits made from these photos' kept-back fifth")
+    sc.add_argument("--room-draws", type=int, default=8,
+                    help="draws of the room crops, scored together: one draw moves 2-3 points by chance (default 8)")
     return p
 
 
