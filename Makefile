@@ -52,24 +52,21 @@ BACKGROUNDS ?= out/backgrounds
 backgrounds: $(STAMP)
 	$(BIN)/python -m tools.backgrounds --out "$(BACKGROUNDS)" $(BACKGROUNDS_ARGS)
 
+# One stage: $(call stage,EPOCHS,LR,INIT STAGE,OUT STAGE,EXTRA OPTIONS), continuing $(MODEL_OUT)<INIT>.
+stage = $(BIN)/python -m tools.recipes ship --data "$(DATA)" --epochs $(1) --lr $(2) --seed $(SEED) $(5) \
+	--init-model $(MODEL_OUT)$(3)/handsign_resnet50.keras --out $(MODEL_OUT)$(4)/handsign_resnet50.keras
+ROOMS = --backgrounds "$(BACKGROUNDS)"
+
 model: $(STAMP)
 	$(BIN)/python -m tools.recipes ship --data "$(DATA)" --epochs 40 --seed $(SEED) --out $(MODEL_OUT)0/handsign_resnet50.keras
-	$(BIN)/python -m tools.recipes ship --data "$(DATA)" --epochs 35 --lr 5e-4 --seed $(SEED) \
-		--init-model $(MODEL_OUT)0/handsign_resnet50.keras --out $(MODEL_OUT)1/handsign_resnet50.keras
-	$(BIN)/python -m tools.recipes ship --data "$(DATA)" --epochs 30 --lr 3e-4 --seed $(SEED) \
-		--init-model $(MODEL_OUT)1/handsign_resnet50.keras --out $(MODEL_OUT)2/handsign_resnet50.keras
-	$(BIN)/python -m tools.recipes ship --data "$(DATA)" --epochs 45 --lr 5e-4 --seed $(SEED) --backgrounds "$(BACKGROUNDS)" \
-		--init-model $(MODEL_OUT)2/handsign_resnet50.keras --out $(MODEL_OUT)3/handsign_resnet50.keras
-	$(BIN)/python -m tools.recipes ship --data "$(DATA)" --epochs 40 --lr 3e-4 --seed $(SEED) --backgrounds "$(BACKGROUNDS)" \
-		--init-model $(MODEL_OUT)3/handsign_resnet50.keras --out $(MODEL_OUT)4/handsign_resnet50.keras
-	$(BIN)/python -m tools.recipes ship --data "$(DATA)" --epochs 30 --lr 2e-4 --seed $(SEED) --backgrounds "$(BACKGROUNDS)" \
-		--init-model $(MODEL_OUT)4/handsign_resnet50.keras --out $(MODEL_OUT)5/handsign_resnet50.keras
-	$(BIN)/python -m tools.recipes ship --data "$(DATA)" --epochs 40 --lr 3e-4 --seed $(SEED) --backgrounds "$(BACKGROUNDS)" \
-		--init-model $(MODEL_OUT)5/handsign_resnet50.keras --out $(MODEL_OUT)6/handsign_resnet50.keras
-	$(BIN)/python -m tools.recipes ship --data "$(DATA)" --epochs 30 --lr 2e-4 --seed $(SEED) --backgrounds "$(BACKGROUNDS)" \
-		--init-model $(MODEL_OUT)6/handsign_resnet50.keras --out $(MODEL_OUT)7/handsign_resnet50.keras
-	$(BIN)/python -m tools.recipes ship --data "$(DATA)" --epochs 20 --lr 1e-4 --seed $(SEED) --backgrounds "$(BACKGROUNDS)" \
-		--init-model $(MODEL_OUT)7/handsign_resnet50.keras --out $(MODEL_OUT)8/handsign_resnet50.keras $(INSTALL)
+	$(call stage,35,5e-4,0,1)
+	$(call stage,30,3e-4,1,2)
+	$(call stage,45,5e-4,2,3,$(ROOMS))
+	$(call stage,40,3e-4,3,4,$(ROOMS))
+	$(call stage,30,2e-4,4,5,$(ROOMS))
+	$(call stage,40,3e-4,5,6,$(ROOMS))
+	$(call stage,30,2e-4,6,7,$(ROOMS))
+	$(call stage,20,1e-4,7,8,$(ROOMS)) $(INSTALL)
 
 # What each augmentation ingredient is worth on an unseen source (SIGNS-only training, scored on SLD).
 ablate: $(STAMP)
