@@ -95,7 +95,9 @@ def main(argv=None) -> int:
     p.add_argument("--out", default="out/finetune-check")
     p.add_argument("--backgrounds", help="photo folder; adds the sld-room room")
     p.add_argument("--per-class", type=int, default=10)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="which people tune (the rest score)")
+    p.add_argument("--backdrop", type=int, default=0,
+                   help="sld-room: which kept-back background photo is the room (index in the bank's eval part)")
     p.add_argument("--train-args", default="", help="extra options for the train command (e.g. '--epochs 20')")
     p.add_argument("--rooms", nargs="*", default=["sld-new-people", "sld-room", "sld-swapped"])
     args = p.parse_args(argv)
@@ -114,7 +116,7 @@ def main(argv=None) -> int:
                 bank = SceneBank.from_folder(args.backgrounds, part="eval")
                 import cv2
 
-                backdrop = cv2.resize(bank.photos[0], (160, 160), interpolation=cv2.INTER_AREA)
+                backdrop = cv2.resize(bank.photos[args.backdrop % len(bank.photos)], (160, 160), interpolation=cv2.INTER_AREA)
             relabel = {"3": "5", "5": "3"} if name == "sld-swapped" else None
             build_room(files, room, args.per_class, args.seed, relabel, backdrop)
         results.append(run_room(name, room, Path(args.model), args.train_args.split()))

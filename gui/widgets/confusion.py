@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QWidget
 
 from gui.widgets.painting import BAD, GOOD, MUTED
 
+WAITING = "confusion matrix appears after training"
 
 class ConfusionMatrixView(QWidget):
     """Rows: true class, columns: predicted class; counts, shaded by row share."""
@@ -17,6 +18,7 @@ class ConfusionMatrixView(QWidget):
         super().__init__(parent)
         self.matrix = np.zeros((0, 0), np.int64)
         self.names: list[str] = []
+        self.empty_text = WAITING
         self.setMinimumSize(220, 220)
 
     def set_matrix(self, matrix, names) -> None:
@@ -32,7 +34,7 @@ class ConfusionMatrixView(QWidget):
         n = len(self.names)
         if n == 0:
             p.setPen(MUTED)
-            p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "confusion matrix appears after training")
+            p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, self.empty_text)
             return
         margin = 44
         side = min(self.width(), self.height()) - margin - 8

@@ -168,6 +168,11 @@ class ProjectionView(QWidget):
         self.set_images([], [], [])
         self.legend.setText("")
 
+    def show_nothing_to_place(self) -> None:
+        """A run without validation images: nothing to project, and the caption says why."""
+        self.clear()
+        self.caption.setText("no validation images in this run: every image trains")
+
     def show_points(self, points, epoch: int, *, animate: bool = True) -> bool:
         """One epoch's ``(N, 2)`` points for the N images of :meth:`set_images`; False (ignored) when they don't fit."""
         points = np.asarray(points, dtype=np.float64)

@@ -151,7 +151,7 @@ class TrainController(QObject):
 
     def on_started(self, info) -> None:
         """``info``: the session's :class:`core.training.reports.RunStart`."""
-        self.live.show_started(info.epochs, info.steps_per_epoch)
+        self.live.show_started(info.epochs, info.steps_per_epoch, info.train, info.val)
 
     def on_batch(self, progress) -> None:
         self.history.add_batch(progress)

@@ -22,6 +22,7 @@ pg.setConfigOptions(antialias=True, background="w", foreground="#222")
 # The three series each plot draws, in legend order: (name, colour, line width, marker).
 SERIES = (("train (batch)", "#9fb3c8", 1, None), ("train (epoch)", "#1565c0", 3, "o"), ("validation", "#e65100", 3, "s"))
 STRIP_THUMB = 64
+STRIP_WAITING = "Validation images appear here when training starts"
 
 
 def format_eta(seconds: float | None) -> str:
@@ -90,7 +91,7 @@ class LiveView(QWidget):
         self.strip_title = QLabel("Validation images: the network's guess after each epoch")
         self.strip_title.setFont(big_font(self, 15, bold=True))
         self.strip = ImageStrip(STRIP_THUMB)
-        self.strip.empty_text = "Validation images appear here when training starts"
+        self.strip.empty_text = STRIP_WAITING
         # The curves and the strip need about 420 px; without a floor for the strip a short window put
         # its title on the plots' x axis.
         self.strip.setMinimumHeight(STRIP_THUMB + 34)
@@ -133,6 +134,7 @@ class LiveView(QWidget):
     def show_loading(self) -> None:
         """A new run: clear the last one's figures and show a busy bar while the data loads."""
         self.banner.hide()
+        self.strip.empty_text = STRIP_WAITING
         self.strip.set_items([], [])
         self.projection.clear()
         self.progress.setRange(0, 0)
@@ -140,7 +142,13 @@ class LiveView(QWidget):
         self.epoch_label.setText("Loading data…")
         self.rate_label.setText("– images/s · ETA –")
 
-    def show_started(self, epochs: int, steps_per_epoch: int) -> None:
+    def show_started(self, epochs: int, steps_per_epoch: int, train: int | None = None, val: int | None = None) -> None:
+        """The run's size; a run that keeps no image back to validate (a fine-tune) says so where they would be."""
+        if val == 0:
+            self.strip.empty_text = (f"No validation images in this run: all {train} images train "
+                                     "(a fine-tune learns from every sample)")
+            self.strip.update()
+            self.projection.show_nothing_to_place()
         self.progress.setRange(0, max(1, epochs * steps_per_epoch))
         self.progress.setValue(0)
         self.progress.setFormat("%p %")

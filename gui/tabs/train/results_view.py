@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui.widgets import BAD, ConfusionMatrixView, ImageStrip, big_font
+from gui.widgets import BAD, ConfusionMatrixView, ImageStrip, big_font, confusion
 
 LOG_PAGE, RESULTS_PAGE = 0, 1
 MAX_MISTAKES_SHOWN = 96  # more thumbnails only slow the tab down; the title gives the full count
@@ -90,6 +90,7 @@ class ResultsView(QTabWidget):
         self.use_button.setEnabled(False)
         self.save_button.setEnabled(False)
         self.test_label.setText(WAITING_TEXT)
+        self.confusion.empty_text = confusion.WAITING
         self.confusion.set_matrix(np.zeros((0, 0)), [])
         self.wrong.set_items([], [])
         self.setCurrentIndex(LOG_PAGE)
@@ -130,14 +131,18 @@ class ResultsView(QTabWidget):
             self.test_label.setText(f"Test accuracy {acc:.1%} <span style='font-size:13pt; font-weight:normal'>"
                                     f"on {r.test_report['n']} images</span>")
             self.confusion.set_matrix(r.test_report["confusion_matrix"], outcome.class_names)
+            self.wrong.empty_text = "no mistakes on the test set"
         else:
-            self.test_label.setText("No test images in this dataset")
+            self.confusion.empty_text = "no test set, no confusion matrix"
+            self.confusion.set_matrix(np.zeros((0, 0)), [])
+            self.wrong.empty_text = "no test set"
+            self.test_label.setText("No test images in this run <span style='font-size:13pt; font-weight:normal'>"
+                                    "(none kept back to test): try the model live with <i>Use this model</i></span>")
         n_wrong = len(outcome.wrong_true)
         self.wrong_title.setText(f"Misclassified test images ({n_wrong})")
         shown = min(n_wrong, MAX_MISTAKES_SHOWN)
         pairs = zip(outcome.wrong_true[:shown], outcome.wrong_pred[:shown], strict=True)
         self.wrong.set_items(list(outcome.wrong_images[:shown]), [f"{t} → {p}" for t, p in pairs], [BAD] * shown)
-        self.wrong.empty_text = "no mistakes on the test set"
         self.use_button.setEnabled(has_model)
         self.save_button.setEnabled(has_model)
         self.setCurrentIndex(RESULTS_PAGE)

@@ -20,11 +20,11 @@ def _samples(root, per_class: int, classes=("0", "1", "2", "3", "4", "5")):
     return root
 
 
-def test_a_handful_of_samples_per_class_all_train_and_validate(tmp_path):
+def test_a_handful_of_samples_per_class_all_train(tmp_path):
     data = _samples(tmp_path / "few", per_class=6)
     ds = load_training_data(data, settings_for("finetune"))
-    assert len(ds.test) == 0
-    assert len(ds.train) + len(ds.val) == 36 and len(ds.train) >= 30
+    assert len(ds.test) == 0 and len(ds.val) == 0
+    assert len(ds.train) == 36
     # The standard preset, on the same files, sets a test split aside.
     assert len(load_training_data(data, settings_for("standard")).test) > 0
 
@@ -45,7 +45,7 @@ def test_cli_finetunes_a_model_on_collected_samples(tiny_model_file, tmp_path, c
     card = json.loads(out.with_suffix(".json").read_text())
     assert card["status"] == "completed" and card["initial_model"] == str(tiny_model_file)
     assert card["settings"]["preset"] == "finetune" and card["settings"]["learning_rate"] == PRESETS["finetune"]["learning_rate"]
-    assert card["dataset"]["test"] == 0 and card["dataset"]["train"] + card["dataset"]["val"] == 15
+    assert card["dataset"]["test"] == 0 and card["dataset"]["val"] == 0 and card["dataset"]["train"] == 15
     assert card["class_names"] == [str(i) for i in range(6)] and card["input_size"] == [64, 64]
 
 

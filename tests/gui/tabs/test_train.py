@@ -119,6 +119,13 @@ def test_finetune_from_the_current_model_on_collected_samples(train_window, qtbo
     assert card["settings"]["epochs"] == PRESETS["finetune"]["epochs"]
     assert card["settings"]["learning_rate"] == PRESETS["finetune"]["learning_rate"]
     assert card["dataset"]["source"] == str(collected_dir())
+    # Every sample trained: the view says where validation and test images would have been.
+    assert card["dataset"]["val"] == 0 and card["dataset"]["test"] == 0
+    assert tab.live.strip.empty_text.startswith("No validation images in this run: all 36 images train")
+    assert "no validation images" in tab.live.projection.caption.text()
+    assert tab.results.test_label.text().startswith("No test images in this run")
+    assert tab.results.confusion.empty_text == "no test set, no confusion matrix"
+    assert tab.results.wrong.empty_text == "no test set"
 
 
 def test_finetune_without_samples_says_what_to_do(train_window):
