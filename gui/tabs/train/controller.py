@@ -82,9 +82,13 @@ class TrainController(QObject):
         if not folder.is_dir() or not any(p.is_dir() and any(p.iterdir()) for p in folder.iterdir()):
             self.live.show_error(f"no collected samples yet in {folder}: capture some on the Collect tab")
             return False
-        return self.run_job(TrainJob(str(folder), self.panel.finetune_settings(), _out_path("finetune"),
-                                     kind="folders", classes=self.current_model_classes,
-                                     initial_model=Path(self.current_model_path), title="fine-tuning"))
+        settings = self.panel.finetune_settings()
+        started = self.run_job(TrainJob(str(folder), settings, _out_path("finetune"), kind="folders",
+                                        classes=self.current_model_classes,
+                                        initial_model=Path(self.current_model_path), title="fine-tuning"))
+        if started:
+            self.panel.show_finetune(settings)
+        return started
 
     def run_job(self, job: TrainJob) -> bool:
         """Hand ``job`` to the worker; False while another run is going."""

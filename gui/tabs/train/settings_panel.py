@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from core.training.presets import PRESETS, settings_for
 from gui.settings import get_bool, get_float, get_int, get_str
+from gui.widgets import MUTED
 
 DATASETS = [("SIGNS (data folder)", "signs"), ("My collected samples", "collected"), ("Another folder…", "folder")]
 # The quick preset's time: measured in docs/model.md ("Quick preset"), and beside the live view in bench/README.md.
@@ -91,6 +92,11 @@ class SettingsPanel(QGroupBox):
         self.stop_button.setToolTip("Stop after this batch, then evaluate and save (Ctrl+. or Shift+Esc)")
         self.finetune_button = QPushButton("Fine-tune on my samples")
         self.finetune_button.setToolTip("Start from the current model and train a few epochs on your collected samples")
+        # While a fine-tune runs: its settings are its preset's, not the fields above (show_finetune).
+        self.finetune_note = QLabel()
+        self.finetune_note.setWordWrap(True)
+        self.finetune_note.setStyleSheet(f"color: {MUTED.darker(150).name()}")
+        self.finetune_note.hide()
 
     def _lay_out(self) -> None:
         form = QFormLayout()
@@ -107,6 +113,7 @@ class SettingsPanel(QGroupBox):
         lay.addLayout(form)
         lay.addLayout(buttons)
         lay.addWidget(self.finetune_button)
+        lay.addWidget(self.finetune_note)
         lay.addStretch(1)
         self.setFixedWidth(390)
 
@@ -153,6 +160,13 @@ class SettingsPanel(QGroupBox):
         The fields are for training anew; a fine-tune is one definition (core/training/presets.py).
         """
         return settings_for("finetune", seed=self.seed.value(), **self.device_settings())
+
+    def show_finetune(self, st) -> None:
+        """A fine-tune is running with settings ``st``: say so, since the locked fields show other ones."""
+        self.finetune_note.setText(f"Fine-tuning with its own settings: {st.epochs} epochs, batch {st.batch_size}, "
+                                   f"learning rate {st.learning_rate:g}, from the current model. "
+                                   "The fields above are for training anew.")
+        self.finetune_note.show()
 
     def device(self) -> str:
         """The device combo's choice: ``"cpu"``, ``"gpu:N"`` or :data:`ALL_GPUS`."""
@@ -250,6 +264,8 @@ class SettingsPanel(QGroupBox):
         self.pause_button.setEnabled(running)
         self.pause_button.setText("Pause")
         self.stop_button.setEnabled(running)
+        if not running:
+            self.finetune_note.hide()
         for w in (self.dataset_combo, self.preset_combo, self.epochs, self.batch_size, self.learning_rate,
                   self.augment, self.val_split, self.seed, self.max_per_class, self.device_combo):
             w.setEnabled(not running)
