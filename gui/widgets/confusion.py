@@ -11,6 +11,7 @@ from gui.widgets.painting import BAD, GOOD, MUTED
 
 WAITING = "confusion matrix appears after training"
 
+
 class ConfusionMatrixView(QWidget):
     """Rows: true class, columns: predicted class; counts, shaded by row share."""
 

@@ -143,10 +143,10 @@ class LiveView(QWidget):
         self.rate_label.setText("– images/s · ETA –")
 
     def show_started(self, epochs: int, steps_per_epoch: int, train: int | None = None, val: int | None = None) -> None:
-        """The run's size; a run that keeps no image back to validate (a fine-tune) says so where they would be."""
+        """The run's size; a run that keeps no image back to validate (a fine-tune, the notebook's run) says so
+        where they would be."""
         if val == 0:
-            self.strip.empty_text = (f"No validation images in this run: all {train} images train "
-                                     "(a fine-tune learns from every sample)")
+            self.strip.empty_text = f"No validation images in this run: all {train} images train"
             self.strip.update()
             self.projection.show_nothing_to_place()
         self.progress.setRange(0, max(1, epochs * steps_per_epoch))
