@@ -131,7 +131,7 @@ def _pump(app, seconds: float) -> None:
 def live_window(app, seconds: float, folder: Path) -> dict:
     """The real window on a 30 fps video: rates with the Classify tab shown, then with the Inside tab shown."""
     from gui.main_window import MainWindow
-    from tools.lateness import LatenessProbe
+    from tools.lateness_probe import LatenessProbe
     from tools.videos import write_test_video
 
     frames = [f[:, :, ::-1] for f in hand_frames()]

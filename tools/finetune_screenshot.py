@@ -19,7 +19,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from tools.screenshots import _settle, _wait
+from tools.offscreen_window import close_window, grab, model_or_shipped, open_window, wait
 
 
 def _collect(samples: Path) -> int:
@@ -46,33 +46,16 @@ def main(argv=None) -> int:
     if not _collect(Path(args.samples)):
         raise SystemExit(f"no samples (class folders of .jpg files) in {args.samples}")
 
-    from PySide6.QtWidgets import QApplication
-
-    from core.paths import shipped_model_path
-    from gui.app import apply_style, exit_without_finalizing
-    from gui.main_window import MainWindow
-
-    app = QApplication.instance() or QApplication([])
-    apply_style(app)
-    win = MainWindow(model_path=args.model or str(shipped_model_path()), start_source=False)
-    win.resize(1400, 900)
-    win.show()
-    win.start_background()
-    _wait(app, lambda: bool(win.classify.model_ready or win.model_error), timeout=300)
+    app, win = open_window(model_or_shipped(args.model))
     tt = win.train_tab
     win.tabs.setCurrentWidget(tt)
     if not tt.start_finetune():
         print(f"fine-tune did not start: {tt.banner.text()!r}", flush=True)
-        return exit_without_finalizing(1)
-    _wait(app, lambda: not tt.running and tt.outcome is not None, timeout=900)
-    _settle(app, 1.0)
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    win.grab().save(str(out))
+        return close_window(app, win, 1)
+    wait(app, lambda: not tt.running and tt.outcome is not None, timeout=900)
+    out = grab(app, win, Path(args.out), settle_seconds=1.0)
     print(f"wrote {out}: {tt.outcome.result.run_card['dataset']}")
-    win.close()
-    _wait(app, lambda: win.closed_cleanly, timeout=600)
-    return exit_without_finalizing(0)
+    return close_window(app, win)
 
 
 if __name__ == "__main__":

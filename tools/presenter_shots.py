@@ -19,7 +19,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from tools.screenshots import _settle, _wait
+from tools.offscreen_window import close_window, grab, open_window, settle, wait
 
 SCREEN = {"synchronousWindowSystemEvents": False, "windowFrameMargins": False,
           "screens": [{"name": "projector", "x": 0, "y": 0, "width": 1920, "height": 1080,
@@ -44,49 +44,34 @@ def main(argv=None) -> int:
 
     from PySide6.QtCore import QPoint
     from PySide6.QtGui import QCursor
-    from PySide6.QtWidgets import QApplication
 
     from core.paths import resolve_data, shipped_model_path
-    from gui.app import apply_style
-    from gui.main_window import MainWindow
 
-    app = QApplication.instance() or QApplication([])
-    apply_style(app)
-    win = MainWindow(model_path=str(shipped_model_path()), start_source=False)
-    win.resize(1400, 860)
-    win.show()
-    win.start_background()
-    _wait(app, lambda: win.classify.model_ready or win.model_error)
+    app, win = open_window(shipped_model_path(), 1400, 860)
     if win.model_error:
         raise SystemExit(win.model_error)
 
     def shot(name):
-        _settle(app, 0.5)
-        path = out / f"{name}.png"
-        win.grab().save(str(path))
+        path = grab(app, win, out / f"{name}.png", settle_seconds=0.5)
         print(f"wrote {path} ({win.width()}x{win.height()})")
 
     QCursor.setPos(QPoint(960, 540))
     image = Path(args.image) if args.image else sorted((resolve_data("signs") / "test_signs").glob("5_*.jpg"))[0]
     win.classify.open_paths([image])
-    _wait(app, lambda: win.classify.results_shown > 0, timeout=120)
+    wait(app, lambda: win.classify.results_shown > 0, timeout=120)
     win.presenter.enter()
-    _wait(app, lambda: win.isFullScreen() and win.presenter.hint.isHidden())  # the "how to leave" hint goes after 4 s
+    wait(app, lambda: win.isFullScreen() and win.presenter.hint.isHidden())  # the "how to leave" hint goes after 4 s
     if "classify" in shots:
         shot("presenter-classify")
     if "controls" in shots:
         QCursor.setPos(QPoint(960, 2))
-        _wait(app, lambda: win.classify_tab.source_bar.isVisible(), timeout=5)
+        wait(app, lambda: win.classify_tab.source_bar.isVisible(), timeout=5)
         shot("presenter-controls")
         QCursor.setPos(QPoint(960, 540))
-        _wait(app, lambda: win.classify_tab.source_bar.isHidden(), timeout=5)
+        wait(app, lambda: win.classify_tab.source_bar.isHidden(), timeout=5)
     if "train" in shots:
         _train(app, win, args, shot)
-    win.close()
-    _wait(app, lambda: win.closed_cleanly)
-    from gui.app import exit_without_finalizing
-
-    return exit_without_finalizing(0)
+    return close_window(app, win)
 
 
 def _train(app, win, args, shot) -> None:
@@ -97,11 +82,11 @@ def _train(app, win, args, shot) -> None:
     tt.epochs.setValue(args.epochs)
     tt.max_per_class.setValue(args.per_class)
     tt.start_training()
-    _wait(app, lambda: tt.epochs_seen >= max(2, args.epochs - 1), timeout=900.0)
-    _settle(app, 1.0)
+    wait(app, lambda: tt.epochs_seen >= max(2, args.epochs - 1), timeout=900.0)
+    settle(app, 1.0)
     shot("presenter-train")
     tt.stop_training()
-    _wait(app, lambda: not tt.running)
+    wait(app, lambda: not tt.running)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from tools.screenshots import _settle, _wait
+from tools.offscreen_window import close_window, grab, model_or_shipped, open_window, settle, wait
 
 
 def _hover_a_point(app, view) -> None:
@@ -26,11 +26,11 @@ def _hover_a_point(app, view) -> None:
     import numpy as np
     from PySide6.QtTest import QTest
 
-    _wait(app, lambda: not view.animating, timeout=10)
+    wait(app, lambda: not view.animating, timeout=10)
     pos = view.positions
     i = int(np.linalg.norm(pos - np.median(pos, axis=0), axis=1).argmin())
     QTest.mouseMove(view.plot.viewport(), view.plot.mapFromScene(view.scene_position(i)))
-    _settle(app, 0.3)
+    settle(app, 0.3)
 
 
 def main(argv=None) -> int:
@@ -45,19 +45,7 @@ def main(argv=None) -> int:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     os.environ["HANDSIGN_HOME"] = tempfile.mkdtemp(prefix="handsign-projection-")
 
-    from PySide6.QtWidgets import QApplication
-
-    from core.paths import shipped_model_path
-    from gui.app import apply_style, exit_without_finalizing
-    from gui.main_window import MainWindow
-
-    app = QApplication.instance() or QApplication([])
-    apply_style(app)
-    model = shipped_model_path()
-    win = MainWindow(model_path=str(model) if model.exists() else None, start_source=False)
-    win.resize(args.width, args.height)
-    win.show()
-    win.start_background()
+    app, win = open_window(model_or_shipped(None), args.width, args.height, wait_for_model=False)
     tt = win.train_tab
     win.tabs.setCurrentWidget(tt)
     tt.dataset_combo.setCurrentIndex(tt.dataset_combo.findData("signs"))
@@ -68,20 +56,16 @@ def main(argv=None) -> int:
         tt.max_per_class.setValue(args.per_class)
     if not tt.start_training():
         print(f"training did not start: {tt.banner.text()!r}", flush=True)
-        return exit_without_finalizing(1)
-    _wait(app, lambda: tt.epochs_seen >= args.shot_after or not tt.running, timeout=1800)
+        return close_window(app, win, 1)
+    wait(app, lambda: tt.epochs_seen >= args.shot_after or not tt.running, timeout=1800)
     if tt.epochs_seen < args.shot_after:
         raise SystemExit("the run ended early:\n" + tt.log_view.toPlainText()[-2000:])
-    _settle(app, 1.0)
+    settle(app, 1.0)
     _hover_a_point(app, tt.projection)
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    win.grab().save(str(out))
+    out = grab(app, win, Path(args.out), settle_seconds=0)
     print(f"wrote {out} after epoch {tt.projection.epoch}; hovered point {tt.projection.hovered}")
     tt.stop_training()
-    win.close()
-    _wait(app, lambda: win.closed_cleanly, timeout=600)
-    return exit_without_finalizing(0)
+    return close_window(app, win)
 
 
 if __name__ == "__main__":

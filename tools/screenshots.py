@@ -17,24 +17,9 @@ import argparse
 import os
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-
-def _wait(app, cond, timeout=600.0):
-    end = time.monotonic() + timeout
-    while not cond():
-        if time.monotonic() > end:
-            raise TimeoutError("screenshot state not reached")
-        app.processEvents()
-        time.sleep(0.01)
-
-
-def _settle(app, seconds):
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        app.processEvents()
-        time.sleep(0.01)
+from tools.offscreen_window import close_window, grab, model_or_shipped, open_window, settle, wait
 
 
 def _class_video(path: Path, label: str, per_image: int = 6) -> Path:
@@ -62,10 +47,10 @@ def _collect(app, win, work: Path) -> None:
     for cls, n in (("2", 6), ("5", 14)):
         shown = win.classify.frames_shown
         win.classify.open_video(_class_video(work / f"class{cls}.avi", cls))
-        _wait(app, lambda shown=shown: win.classify.frames_shown > shown + 3, timeout=60)  # the new video plays
+        wait(app, lambda shown=shown: win.classify.frames_shown > shown + 3, timeout=60)  # the new video plays
         tab.select_class(cls)
         tab.start_burst(count=n, countdown=0, interval_ms=80)
-        _wait(app, lambda: not tab.capturing)
+        wait(app, lambda: not tab.capturing)
 
 
 def _hands(app, win, work: Path, shot) -> None:
@@ -83,15 +68,15 @@ def _hands(app, win, work: Path, shot) -> None:
     tab.results.set_smoothing_frames(1)
     win.frames.loop_video = False
     c.open_video(write_hand_video(work / "hand.avi", photo))
-    _wait(app, lambda: c.results_shown >= 8 and tab.frame_view.hand_state == "found" and c.last_display is not None,
-          timeout=120)
+    wait(app, lambda: c.results_shown >= 8 and tab.frame_view.hand_state == "found" and c.last_display is not None,
+         timeout=120)
     c.set_paused(True)
-    _settle(app, 0.5)
+    settle(app, 0.5)
     shot("classify-hand-found")
     c.set_paused(False)
-    _wait(app, lambda: tab.results.top_label.state == "nohand", timeout=120)
+    wait(app, lambda: tab.results.top_label.state == "nohand", timeout=120)
     c.set_paused(True)
-    _settle(app, 0.5)
+    settle(app, 0.5)
     shot("classify-no-hand")
     c.set_paused(False)
 
@@ -113,36 +98,21 @@ def main(argv=None) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
 
-    from PySide6.QtWidgets import QApplication
-
-    from core.paths import shipped_model_path
-    from gui.app import apply_style
-    from gui.main_window import MainWindow
     from tools.videos import write_demo_video
 
-    app = QApplication.instance() or QApplication([])
-    apply_style(app)
-    model = Path(args.model) if args.model else shipped_model_path()
-    win = MainWindow(model_path=str(model) if model.exists() else None, start_source=False)
-    win.resize(args.width, args.height)
-    win.show()
-    win.start_background()
-    _wait(app, lambda: win.classify.model_ready or win.model_error)
+    app, win = open_window(model_or_shipped(args.model), args.width, args.height)
 
     def shot(name):
-        _settle(app, 0.3)
-        path = out / f"{name}.png"
-        win.grab().save(str(path))
-        print(f"wrote {path}")
+        print(f"wrote {grab(app, win, out / f'{name}.png')}")
 
     # Classify: the camera path with a video of SIGNS test images, paused on a frame.
     if "classify" in tabs:
         video = write_demo_video(work / "demo.avi", seconds=3.0)
         win.classify_tab.results.set_smoothing_frames(1)
         win.classify.open_video(video)
-        _wait(app, lambda: win.classify.results_shown >= 12)
+        wait(app, lambda: win.classify.results_shown >= 12)
         win.classify.set_paused(True)
-        _settle(app, 0.5)
+        settle(app, 0.5)
         shot("classify")
         win.classify.set_paused(False)
 
@@ -157,7 +127,7 @@ def main(argv=None) -> int:
     # Model: the summary table and the picture, block 3a selected.
     if "model" in tabs:
         win.tabs.setCurrentWidget(win.model_tab)
-        _wait(app, lambda: win.model_tab.report is not None)
+        wait(app, lambda: win.model_tab.report is not None)
         if any(b.key == "3a" for b in win.model_tab.arch.blocks):
             win.model_tab.select_block("3a")
         shot("model")
@@ -165,11 +135,7 @@ def main(argv=None) -> int:
     # Train: a short real ResNet-50 training on a SIGNS subset, shown mid-run and at the end.
     if "train" in tabs:
         _train(app, win, args, shot)
-    win.close()
-    _wait(app, lambda: win.closed_cleanly)
-    from gui.app import exit_without_finalizing
-
-    return exit_without_finalizing(0)
+    return close_window(app, win)
 
 
 def _train(app, win, args, shot) -> None:
@@ -180,10 +146,10 @@ def _train(app, win, args, shot) -> None:
     tt.epochs.setValue(args.epochs)
     tt.max_per_class.setValue(args.per_class)
     tt.start_training()
-    _wait(app, lambda: tt.epochs_seen >= max(2, args.epochs // 2 + 1))
-    _settle(app, 1.0)
+    wait(app, lambda: tt.epochs_seen >= max(2, args.epochs // 2 + 1))
+    settle(app, 1.0)
     shot("train")
-    _wait(app, lambda: not tt.running)
+    wait(app, lambda: not tt.running)
     shot("train_results")
 
 

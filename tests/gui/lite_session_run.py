@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-import time
 
 
 def heavy() -> list[str]:
@@ -99,16 +98,12 @@ def main(model: str, video: str, images: list[str], train: bool = False, inside:
     from PySide6.QtWidgets import QApplication
 
     from gui.main_window import MainWindow
+    from tools.offscreen_window import wait as window_wait
 
     app = QApplication.instance() or QApplication(["lite-session"])
 
     def wait(cond, timeout=120.0):
-        end = time.monotonic() + timeout
-        while not cond():
-            if time.monotonic() > end:
-                raise TimeoutError("timed out")
-            app.processEvents()
-            time.sleep(0.005)
+        window_wait(app, cond, timeout)
 
     win = MainWindow(model_path=model, start_source=False)
     win.resize(1200, 800)

@@ -26,7 +26,7 @@ def _tab(qtbot, data=None):
 
 
 def test_compare_runs_in_the_child_and_the_ui_thread_stays_responsive(qtbot, signs_dir, tmp_path):
-    from tools.lateness import LatenessProbe
+    from tools.lateness_probe import LatenessProbe
 
     tab = _tab(qtbot, signs_dir)
     idle = _measure(qtbot, 2.0)
@@ -106,7 +106,7 @@ def test_window_has_the_tab_after_collect_and_inside_and_closes_cleanly(make_win
 
 def test_closing_the_window_during_a_run_waits_for_it_without_blocking(make_window, qtbot, signs_dir):
     """Closing asks the run to stop and waits for its last batch on a timer, not on the UI thread."""
-    from tools.lateness import LatenessProbe
+    from tools.lateness_probe import LatenessProbe
 
     win = make_window(background=False)
     tab, c = win.residual_tab, win.residual_tab.controller

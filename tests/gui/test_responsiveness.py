@@ -1,7 +1,7 @@
 """The UI thread stays responsive (blocked < 50 ms) while the camera path and a training run together,
 and closing the window during a training stops it, waits for every thread and keeps the model.
 
-A 5 ms timer on the UI thread (``tools.lateness.LatenessProbe``) measures how late it fires while
+A 5 ms timer on the UI thread (``tools.lateness_probe.LatenessProbe``) measures how late it fires while
 batches are being trained and the video plays through the camera path with live classification.
 Lateness also grows when other processes keep every core busy (a 2-core CI box after earlier
 trainings), so the assertion is on the blocked time: lateness minus the time the UI thread waited
@@ -30,7 +30,7 @@ BLOCKED_LIMIT_MS = 50.0  # issue #13: the UI thread is never blocked for more th
 
 
 def _measure(qtbot, seconds: float, during=None) -> dict:
-    from tools.lateness import LatenessProbe
+    from tools.lateness_probe import LatenessProbe
 
     probe = LatenessProbe()
     probe.start()
@@ -72,7 +72,7 @@ def test_probe_counts_a_blocked_ui_thread(qtbot):
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="pins processes to one CPU (Linux affinity)")
 def test_probe_does_not_count_waiting_for_a_cpu_that_other_processes_keep_busy(qtbot):
     """Three busy processes share the UI thread's CPU: it waits for the CPU, but nothing blocks it."""
-    from tools.lateness import LatenessProbe
+    from tools.lateness_probe import LatenessProbe
 
     if not LatenessProbe().separates_cpu_wait:
         pytest.skip("this kernel does not report per-thread CPU wait (/proc/.../schedstat)")
@@ -96,7 +96,7 @@ def test_probe_does_not_count_waiting_for_a_cpu_that_other_processes_keep_busy(q
 
 
 def test_ui_thread_not_blocked_while_camera_and_training_run(make_window, qtbot, tmp_path, signs_model):
-    from tools.lateness import LatenessProbe
+    from tools.lateness_probe import LatenessProbe
     from tools.videos import write_demo_video
 
     win = make_window(model_path=signs_model)

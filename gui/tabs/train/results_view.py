@@ -25,6 +25,8 @@ from gui.widgets import BAD, ConfusionMatrixView, ImageStrip, big_font, confusio
 LOG_PAGE, RESULTS_PAGE = 0, 1
 MAX_MISTAKES_SHOWN = 96  # more thumbnails only slow the tab down; the title gives the full count
 WAITING_TEXT = "Test accuracy appears when training ends"
+MISTAKES_WAITING = "none yet"
+MISTAKES_TITLE = "Misclassified test images"
 
 
 class ResultsView(QTabWidget):
@@ -42,9 +44,9 @@ class ResultsView(QTabWidget):
         self.test_label.setFont(big_font(self, 26, bold=True))
         self.test_label.setWordWrap(True)  # keeps the tab usable on a 1366-px-wide classroom laptop
         self.confusion = ConfusionMatrixView()
-        self.wrong_title = QLabel("Misclassified test images")
+        self.wrong_title = QLabel(MISTAKES_TITLE)
         self.wrong = ImageStrip(64)
-        self.wrong.empty_text = "none yet"
+        self.wrong.empty_text = MISTAKES_WAITING
         self.wrong.setToolTip("Click an image: where the network looked, for its guess and for the true class")
         self.wrong.clicked.connect(self._explain)
         self._outcome = None
@@ -91,6 +93,8 @@ class ResultsView(QTabWidget):
         self.save_button.setEnabled(False)
         self.test_label.setText(WAITING_TEXT)
         self.confusion.empty_text = confusion.WAITING
+        self.wrong.empty_text = MISTAKES_WAITING
+        self.wrong_title.setText(MISTAKES_TITLE)
         self.confusion.set_matrix(np.zeros((0, 0)), [])
         self.wrong.set_items([], [])
         self.setCurrentIndex(LOG_PAGE)
@@ -139,7 +143,7 @@ class ResultsView(QTabWidget):
             self.test_label.setText("No test images in this run <span style='font-size:13pt; font-weight:normal'>"
                                     "(none kept back to test): try the model live with <i>Use this model</i></span>")
         n_wrong = len(outcome.wrong_true)
-        self.wrong_title.setText(f"Misclassified test images ({n_wrong})")
+        self.wrong_title.setText(MISTAKES_TITLE + (f" ({n_wrong})" if acc is not None else ""))
         shown = min(n_wrong, MAX_MISTAKES_SHOWN)
         pairs = zip(outcome.wrong_true[:shown], outcome.wrong_pred[:shown], strict=True)
         self.wrong.set_items(list(outcome.wrong_images[:shown]), [f"{t} → {p}" for t, p in pairs], [BAD] * shown)

@@ -10,6 +10,8 @@ import numpy as np
 import pytest
 
 from core.training.presets import PRESETS
+from gui.tabs.train.results_view import MISTAKES_TITLE, MISTAKES_WAITING
+from gui.widgets import confusion
 from tests.conftest import tiny_builder
 from tests.gui.conftest import signs_test_images, wait_for
 
@@ -130,6 +132,11 @@ def test_finetune_from_the_current_model_on_collected_samples(train_window, qtbo
     assert tab.results.test_label.text().startswith("No test images in this run")
     assert tab.results.confusion.empty_text == "no test set, no confusion matrix"
     assert tab.results.wrong.empty_text == "no test set"
+    assert tab.results.wrong_title.text() == MISTAKES_TITLE  # no "(0)": there was nothing to get wrong
+    # The next run starts from the waiting texts, not this run's "no test set".
+    tab.results.reset()
+    assert tab.results.confusion.empty_text == confusion.WAITING
+    assert tab.results.wrong.empty_text == MISTAKES_WAITING
 
 
 def test_finetune_without_samples_says_what_to_do(train_window):
