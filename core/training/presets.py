@@ -46,7 +46,7 @@ PRESETS: dict[str, dict] = {
     # at 6e-4 (docs/model.md, "Teach it your way"; 5 plain epochs at 1e-4 learnt no new convention).
     # A handful of samples per class is all training data: no test split below 20 a class, and no
     # validation split (keeping 15 % back scored 2.8 points lower over eight stand-in rooms).
-    "finetune": dict(epochs=20, batch_size=8, learning_rate=6e-4, schedule="cosine", augment=True,
+    "finetune": dict(epochs=30, batch_size=8, learning_rate=6e-4, schedule="cosine", augment=True,
                      augment_level="basic", val_split=0.0, val_per_class=0, restore_best=False, zero_gamma=True,
                      min_class_images_for_test=20),
     "notebook": dict(epochs=2, batch_size=32, learning_rate=1e-3, schedule="constant", augment=False, val_split=0.0,

@@ -117,7 +117,7 @@ def test_finetune_from_the_current_model_on_collected_samples(train_window, qtbo
     # The locked fields show the training preset; a note says what the fine-tune runs with.
     note = tab.panel.finetune_note
     assert note.isVisible() and f"{PRESETS['finetune']['epochs']} epochs" in note.text()
-    wait_for(qtbot, lambda: not tab.running and tab.outcome is not None, timeout=90_000)
+    wait_for(qtbot, lambda: not tab.running and tab.outcome is not None, timeout=180_000)
     assert not note.isVisible()
     card = tab.outcome.result.run_card
     assert card["initial_model"] == str(win.classify.model_path)
