@@ -101,6 +101,9 @@ def test_training_to_the_end_shows_results_use_and_save_as(train_window, qtbot, 
     wait_for(qtbot, lambda: win.classify.model_path == out.result.model_path, timeout=30_000)
     assert win.tabs.currentIndex() == 0
     assert win.model_tab.report.path == out.result.model_path
+    # The next run starts with no count in the mistakes title and no results.
+    tab.results.reset()
+    assert tab.wrong_title.text() == MISTAKES_TITLE and tab.wrong.items == []
 
 
 def test_finetune_from_the_current_model_on_collected_samples(train_window, qtbot, signs_dir):
