@@ -38,6 +38,7 @@ def _find_hand_arg(p):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from core.data.augment import LEVELS
     from core.export.formats import FORMATS
     from core.training.presets import PRESETS
 
@@ -55,6 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--schedule", choices=["constant", "cosine"])
     t.add_argument("--augment", dest="augment", action="store_true", default=None)
     t.add_argument("--no-augment", dest="augment", action="store_false")
+    t.add_argument("--augment-level", choices=list(LEVELS),
+                   help="how much augmentation changes each image (default: the preset's)")
     t.add_argument("--val-split", type=float)
     t.add_argument("--seed", type=int)
     t.add_argument("--device", help="cpu or gpu:N (default: cpu)")
@@ -130,7 +133,7 @@ def cmd_train(args) -> int:
 
     overrides = {k: v for k, v in {
         "epochs": args.epochs, "batch_size": args.batch_size, "learning_rate": args.lr, "schedule": args.schedule,
-        "augment": args.augment, "val_split": args.val_split, "seed": args.seed, "device": args.device,
+        "augment": args.augment, "augment_level": args.augment_level, "val_split": args.val_split, "seed": args.seed, "device": args.device,
         "stream": args.stream, "distribute": args.distribute,
     }.items() if v is not None}
     settings = settings_for(args.preset, **overrides)

@@ -195,4 +195,7 @@ LIGHT = AugmentConfig(rotation_deg=8.0, scale=(0.95, 1.05), shift=0.05, brightne
 ROOMS = dataclasses.replace(STUDIO, scale=(0.6, 1.35), shift=0.08, blur_prob=0.25, background_prob=0.8, gamma=0.25,
                             noise=0.03, scene_prob=0.85)
 
-LEVELS = {"light": LIGHT, "basic": BASIC, "studio": STUDIO, "rooms": ROOMS}
+# The basic framing and light, plus another camera's colour: hue, saturation, gamma and sensor noise.
+CAMERA = dataclasses.replace(BASIC, hue_deg=8.0, saturation=0.3, gamma=0.2, noise=0.02)
+
+LEVELS = {"light": LIGHT, "basic": BASIC, "camera": CAMERA, "studio": STUDIO, "rooms": ROOMS}

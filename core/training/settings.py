@@ -34,7 +34,8 @@ class TrainSettings:
     # validated at full size, and every epoch may be small (the model is still tested and saved at 64).
     small_crop: bool = False
     augment: bool = True
-    # "light", "basic" (framing, light), "studio" (+ backgrounds, colour, camera) or "rooms" (+ real photos)
+    # "light", "basic" (framing, light), "camera" (+ hue, saturation, gamma, noise), "studio" (+ new walls,
+    # smaller hands, grayscale) or "rooms" (+ real photos)
     augment_level: str = "basic"
     val_split: float = 0.15
     # A class-folder tree without its own splits gives this fraction of each class to test ...

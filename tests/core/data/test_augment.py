@@ -12,6 +12,7 @@ import pytest
 
 from core.data.augment import (
     BASIC,
+    CAMERA,
     LEVELS,
     LIGHT,
     ROOMS,
@@ -129,9 +130,16 @@ def test_each_level_changes_the_images_as_it_promises(level, signs_images):
 
 
 def test_levels_are_ordered_by_strength():
-    assert list(LEVELS) == ["light", "basic", "studio", "rooms"]
+    assert list(LEVELS) == ["light", "basic", "camera", "studio", "rooms"]
     assert LEVELS["basic"] is BASIC and LEVELS["light"] is LIGHT and LEVELS["studio"] is STUDIO
-    assert LEVELS["rooms"] is ROOMS
+    assert LEVELS["rooms"] is ROOMS and LEVELS["camera"] is CAMERA
+    # "camera" is basic's framing and light plus the studio's camera colour, still on the photo's own wall.
+    framing = ("rotation_deg", "scale", "shift", "flip", "brightness", "contrast", "color", "blur_prob")
+    assert all(getattr(CAMERA, f) == getattr(BASIC, f) for f in framing)
+    assert (CAMERA.hue_deg, CAMERA.saturation, CAMERA.gamma, CAMERA.noise) == (
+        STUDIO.hue_deg, STUDIO.saturation, STUDIO.gamma, STUDIO.noise)
+    assert BASIC.hue_deg == BASIC.saturation == BASIC.gamma == BASIC.noise == 0
+    assert CAMERA.background_prob == 0 and CAMERA.gray_prob == 0
     assert LIGHT.rotation_deg < BASIC.rotation_deg <= STUDIO.rotation_deg <= ROOMS.rotation_deg
     assert LIGHT.brightness == 0 < BASIC.brightness <= STUDIO.brightness <= ROOMS.brightness
     assert LIGHT.background_prob == BASIC.background_prob == 0 < STUDIO.background_prob < ROOMS.background_prob
