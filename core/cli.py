@@ -133,8 +133,8 @@ def cmd_train(args) -> int:
 
     overrides = {k: v for k, v in {
         "epochs": args.epochs, "batch_size": args.batch_size, "learning_rate": args.lr, "schedule": args.schedule,
-        "augment": args.augment, "augment_level": args.augment_level, "val_split": args.val_split, "seed": args.seed, "device": args.device,
-        "stream": args.stream, "distribute": args.distribute,
+        "augment": args.augment, "augment_level": args.augment_level, "val_split": args.val_split,
+        "seed": args.seed, "device": args.device, "stream": args.stream, "distribute": args.distribute,
     }.items() if v is not None}
     settings = settings_for(args.preset, **overrides)
     src = resolve_data(args.data)

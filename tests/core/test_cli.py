@@ -153,8 +153,8 @@ def _train(data, out, *flags):
 
 
 def test_train_flags_reach_the_run_and_its_card(tmp_path):
-    """--schedule, --augment/--no-augment, --augment-level, --size, --seed and --init-model each change what the card records
-    (against the preset's own value), a repeated seed repeats the run, and --init-model starts from that model.
+    """--schedule, --augment/--no-augment, --augment-level, --size, --seed and --init-model each change what the
+    card records (against the preset's own value), a repeated seed repeats the run, and --init-model starts from that model.
     The full ResNet-50 at 40 x 40 (the smallest side it takes is 37) on 8 training images."""
     from core.model.files import load_model, read_info
 
@@ -176,7 +176,8 @@ def test_train_flags_reach_the_run_and_its_card(tmp_path):
 
     # The quick preset is without augmentation; a learning rate of 1e-9 keeps the weights where they started.
     b = _train(data, tmp_path / "b" / "m.keras", "--preset", "quick", "--schedule", "cosine", "--augment",
-               "--augment-level", "camera", "--seed", "4", "--lr", "1e-9", "--init-model", str(tmp_path / "a" / "m.keras"))
+               "--augment-level", "camera", "--seed", "4", "--lr", "1e-9",
+               "--init-model", str(tmp_path / "a" / "m.keras"))
     assert b["settings"]["preset"] == "quick" and b["settings"]["augment"] is True
     assert a["settings"]["augment_level"] == "basic" and b["settings"]["augment_level"] == "camera"
     assert b["settings"]["schedule"] == "cosine" and b["seed"] == 4
