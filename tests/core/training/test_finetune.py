@@ -45,7 +45,7 @@ def test_cli_finetunes_a_model_on_collected_samples(tiny_model_file, tmp_path, c
     card = json.loads(out.with_suffix(".json").read_text())
     assert card["status"] == "completed" and card["initial_model"] == str(tiny_model_file)
     assert card["settings"]["preset"] == "finetune" and card["settings"]["learning_rate"] == PRESETS["finetune"]["learning_rate"]
-    assert card["settings"]["augment"] is True and card["settings"]["augment_level"] == "camera"
+    assert card["settings"]["augment"] is True and card["settings"]["augment_level"] == "basic"
     assert card["dataset"]["test"] == 0 and card["dataset"]["val"] == 0 and card["dataset"]["train"] == 15
     assert card["class_names"] == [str(i) for i in range(6)] and card["input_size"] == [64, 64]
 
