@@ -29,6 +29,7 @@ from core.model.resnet import MAX_IDENTITY_BLOCKS
 from gui.tabs.residual.history import CompareHistory
 from gui.widgets import MessageBanner, big_font
 from gui.widgets.gradient_map import GradientMap
+from gui.widgets.plots import plain_numbers
 
 pg.setConfigOptions(background="w", foreground="#222")  # as the Train tab's plots
 
@@ -44,6 +45,7 @@ class CompareCurves(pg.PlotWidget):
         self.setTitle(f"<span style='font-size:14pt'>{title}</span>")
         self.setLabel("bottom", "epoch")
         self.setLabel("left", ylabel)
+        plain_numbers(self)
         # No grid and no antialiasing: with them one redraw of both plots blocked the UI thread for more than
         # 50 ms on a loaded 2-core machine (a grid cost about 14 ms a plot, measured).
         self.lines = {}

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QSplitter, QVBo
 
 from gui.tabs.train.history import CurveHistory
 from gui.widgets import BAD, GOOD, ImageStrip, MessageBanner, big_font
+from gui.widgets.plots import plain_numbers
 from gui.widgets.projection import ProjectionView
 
 pg.setConfigOptions(antialias=True, background="w", foreground="#222")
@@ -47,6 +48,7 @@ class CurvePlot(pg.PlotWidget):
         self.setTitle(f"<span style='font-size:16pt'>{title}</span>")
         self.setLabel("bottom", "epoch")
         self.setLabel("left", ylabel)
+        plain_numbers(self)
         self.showGrid(x=True, y=True, alpha=0.25)
         self.batch, self.epoch_train, self.epoch_val = (
             self.plot(pen=pg.mkPen(colour, width=width), symbol=marker, symbolSize=9, symbolBrush=colour)
