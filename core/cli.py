@@ -50,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     t = sub.add_parser("train", help="train the ResNet-50 on a dataset")
     t.add_argument("--data", help="dataset: a folder or .h5 file, or a name in the data folder (default: signs)")
     t.add_argument("--preset", choices=sorted(PRESETS), default="standard", help="starting settings (default: standard)")
-    t.add_argument("--epochs", type=int)
+    t.add_argument("--epochs", type=int, help="default: the preset's (a fine-tune: fewer when there are many samples)")
     t.add_argument("--batch-size", type=int)
     t.add_argument("--lr", type=float, help="learning rate")
     t.add_argument("--schedule", choices=["constant", "cosine"])
@@ -136,6 +136,8 @@ def cmd_train(args) -> int:
         "augment": args.augment, "augment_level": args.augment_level, "val_split": args.val_split,
         "seed": args.seed, "device": args.device, "stream": args.stream, "distribute": args.distribute,
     }.items() if v is not None}
+    if args.epochs is not None:
+        overrides["max_steps"] = 0  # the epochs asked for, however big the data
     settings = settings_for(args.preset, **overrides)
     src = resolve_data(args.data)
     if args.preset == "finetune" and not args.init_model:  # a fine-tune starts from a trained model: the app's

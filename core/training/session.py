@@ -123,9 +123,10 @@ class TrainingSession:
         verbose: int = 0,
         aug_cfg: AugmentConfig | None = None,
     ):
-        self.settings = settings or TrainSettings()
-        self.settings.validate()
-        self.dataset = dataset.with_small_val(self.settings.val_per_class, self.settings.seed)
+        settings = settings or TrainSettings()
+        settings.validate()
+        self.dataset = dataset.with_small_val(settings.val_per_class, settings.seed)
+        self.settings = settings.for_images(len(self.dataset.train))
         self.listener = listener or TrainingListener()
         self.out = Path(out) if out else None
         self.builder = builder or default_builder

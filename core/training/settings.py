@@ -5,7 +5,8 @@ Named sets of them are in ``core.training.presets``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, replace
 
 from core.data.augment import LEVELS
 from core.device import parse_device
@@ -18,6 +19,9 @@ class TrainSettings:
     """Everything a run needs to know besides its data; :meth:`validate` checks it with one-line errors."""
 
     epochs: int = 10
+    # > 0: a bigger training set gets fewer epochs, so the run takes about this many batches and no
+    # more epochs than ``epochs`` (the fine-tune preset: 10 samples a class or 40, about the same wait).
+    max_steps: int = 0
     batch_size: int = 32
     learning_rate: float = 1e-3
     schedule: str = "cosine"  # "constant" or "cosine" (decays to 1 % over the run)
@@ -80,9 +84,19 @@ class TrainSettings:
     # (MultiWorkerMirroredStrategy); core.training.distribute, docs/distributed.md.
     distribute: bool = False
 
+    def for_images(self, n_train: int) -> TrainSettings:
+        """These settings for a training set of ``n_train`` images: fewer epochs where ``max_steps`` says so."""
+        if self.max_steps <= 0 or n_train <= 0:
+            return self
+        steps = math.ceil(n_train / self.batch_size)
+        epochs = max(1, min(self.epochs, math.ceil(self.max_steps / steps)))
+        return self if epochs == self.epochs else replace(self, epochs=epochs)
+
     def validate(self) -> None:
         if self.epochs < 1:
             raise HandSignError(f"epochs must be at least 1, got {self.epochs}")
+        if self.max_steps < 0:
+            raise HandSignError(f"the most batches of a run must be 0 (no limit) or more, got {self.max_steps}")
         if not 0.0 <= self.test_split < 1.0:
             raise HandSignError(f"test split must be a fraction from 0 up to 1, got {self.test_split}")
         if self.val_per_class < 0:

@@ -156,6 +156,8 @@ class TrainController(QObject):
     def on_started(self, info) -> None:
         """``info``: the session's :class:`core.training.reports.RunStart`."""
         self.live.show_started(info.epochs, info.steps_per_epoch, info.train, info.val)
+        if self.job is not None and self.job.title == "fine-tuning":
+            self.panel.show_finetune(self.job.settings, epochs=info.epochs)
 
     def on_batch(self, progress) -> None:
         self.history.add_batch(progress)

@@ -161,9 +161,12 @@ class SettingsPanel(QGroupBox):
         """
         return settings_for("finetune", seed=self.seed.value(), **self.device_settings())
 
-    def show_finetune(self, st) -> None:
-        """A fine-tune is running with settings ``st``: say so, since the locked fields show other ones."""
-        self.finetune_note.setText(f"Fine-tuning with its own settings: {st.epochs} epochs, batch {st.batch_size}, "
+    def show_finetune(self, st, epochs: int | None = None) -> None:
+        """A fine-tune is running with settings ``st``: say so, since the locked fields show other ones.
+
+        ``epochs``: the run's own count once it has started (many samples get fewer, ``max_steps``)."""
+        count = f"{epochs} epochs" if epochs else (f"up to {st.epochs} epochs" if st.max_steps else f"{st.epochs} epochs")
+        self.finetune_note.setText(f"Fine-tuning with its own settings: {count}, batch {st.batch_size}, "
                                    f"learning rate {st.learning_rate:g}, from the current model. "
                                    "The fields above are for training anew.")
         self.finetune_note.show()

@@ -119,7 +119,10 @@ def test_finetune_from_the_current_model_on_collected_samples(train_window, qtbo
     assert tab.start_finetune(), tab.banner.text()
     # The locked fields show the training preset; a note says what the fine-tune runs with.
     note = tab.panel.finetune_note
-    assert note.isVisible() and f"{PRESETS['finetune']['epochs']} epochs" in note.text()
+    assert note.isVisible() and f"up to {PRESETS['finetune']['epochs']} epochs" in note.text()
+    # Once the run has counted its samples, the note gives its own epochs (36 images: all 30).
+    wait_for(qtbot, lambda: "up to" not in note.text(), timeout=120_000)
+    assert f"settings: {PRESETS['finetune']['epochs']} epochs, batch 8" in note.text()
     wait_for(qtbot, lambda: not tab.running and tab.outcome is not None, timeout=180_000)
     assert not note.isVisible()
     card = tab.outcome.result.run_card
