@@ -54,6 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--batch-size", type=int)
     t.add_argument("--lr", type=float, help="learning rate")
     t.add_argument("--schedule", choices=["constant", "cosine"])
+    t.add_argument("--warmup-epochs", type=float,
+                   help="cosine only: rise from a tenth of the learning rate over this many epochs (default: the preset's)")
     t.add_argument("--augment", dest="augment", action="store_true", default=None)
     t.add_argument("--no-augment", dest="augment", action="store_false")
     t.add_argument("--augment-level", choices=list(LEVELS),
@@ -133,7 +135,8 @@ def cmd_train(args) -> int:
 
     overrides = {k: v for k, v in {
         "epochs": args.epochs, "batch_size": args.batch_size, "learning_rate": args.lr, "schedule": args.schedule,
-        "augment": args.augment, "augment_level": args.augment_level, "val_split": args.val_split,
+        "warmup_epochs": args.warmup_epochs, "augment": args.augment, "augment_level": args.augment_level,
+        "val_split": args.val_split,
         "seed": args.seed, "device": args.device, "stream": args.stream, "distribute": args.distribute,
     }.items() if v is not None}
     if args.epochs is not None:
