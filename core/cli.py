@@ -136,11 +136,9 @@ def cmd_train(args) -> int:
     overrides = {k: v for k, v in {
         "epochs": args.epochs, "batch_size": args.batch_size, "learning_rate": args.lr, "schedule": args.schedule,
         "warmup_epochs": args.warmup_epochs, "augment": args.augment, "augment_level": args.augment_level,
-        "val_split": args.val_split,
-        "seed": args.seed, "device": args.device, "stream": args.stream, "distribute": args.distribute,
+        "val_split": args.val_split, "seed": args.seed, "device": args.device, "stream": args.stream,
+        "distribute": args.distribute,
     }.items() if v is not None}
-    if args.epochs is not None:
-        overrides["max_steps"] = 0  # the epochs asked for, however big the data
     settings = settings_for(args.preset, **overrides)
     src = resolve_data(args.data)
     if args.preset == "finetune" and not args.init_model:  # a fine-tune starts from a trained model: the app's

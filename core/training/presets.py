@@ -66,12 +66,17 @@ BENCH_ONLY: dict[str, dict] = {
 
 
 def settings_for(preset: str = "standard", **overrides) -> TrainSettings:
-    """The preset's settings with ``overrides`` (None values ignored); a clear error for unknown names."""
+    """The preset's settings with ``overrides`` (None values ignored); a clear error for unknown names.
+
+    Epochs asked for are run however big the data: they turn the preset's ``max_steps`` budget off."""
     known = PRESETS.get(preset, BENCH_ONLY.get(preset))
     if known is None:
         raise HandSignError(f"unknown preset {preset!r}: use one of {', '.join(sorted(PRESETS))}")
     values = dict(known, preset=preset)
-    values.update({k: v for k, v in overrides.items() if v is not None})
+    given = {k: v for k, v in overrides.items() if v is not None}
+    if "epochs" in given:
+        values["max_steps"] = 0
+    values.update(given)
     fields = {f.name for f in dataclasses.fields(TrainSettings)}
     unknown = set(values) - fields
     if unknown:

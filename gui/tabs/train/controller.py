@@ -156,7 +156,7 @@ class TrainController(QObject):
     def on_started(self, info) -> None:
         """``info``: the session's :class:`core.training.reports.RunStart`."""
         self.live.show_started(info.epochs, info.steps_per_epoch, info.train, info.val)
-        if self.job is not None and self.job.title == "fine-tuning":
+        if self.job is not None and self.job.settings.preset == "finetune":
             self.panel.show_finetune(self.job.settings, epochs=info.epochs)
 
     def on_batch(self, progress) -> None:

@@ -165,7 +165,9 @@ class SettingsPanel(QGroupBox):
         """A fine-tune is running with settings ``st``: say so, since the locked fields show other ones.
 
         ``epochs``: the run's own count once it has started (many samples get fewer, ``max_steps``)."""
-        count = f"{epochs} epochs" if epochs else (f"up to {st.epochs} epochs" if st.max_steps else f"{st.epochs} epochs")
+        count = f"{epochs or st.epochs} epochs"
+        if not epochs and st.max_steps:
+            count = "up to " + count
         self.finetune_note.setText(f"Fine-tuning with its own settings: {count}, batch {st.batch_size}, "
                                    f"learning rate {st.learning_rate:g}, from the current model. "
                                    "The fields above are for training anew.")

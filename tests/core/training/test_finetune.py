@@ -47,6 +47,8 @@ def test_more_samples_get_fewer_epochs_so_a_fine_tune_waits_about_as_long():
         assert budget <= per_epoch * ft.for_images(n).epochs < budget + per_epoch, n
     standard = settings_for("standard")
     assert standard.for_images(100_000) is standard  # no budget: the epochs asked for
+    asked = settings_for("finetune", epochs=5)  # epochs given: no budget, for the CLI, the app and bench alike
+    assert asked.max_steps == 0 and asked.for_images(100_000).epochs == 5
 
 
 def test_a_negative_step_budget_is_a_clear_error():
