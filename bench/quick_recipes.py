@@ -1,6 +1,6 @@
 """Shorter quick-preset recipes: SIGNS test accuracy and epoch times per seed, nothing saved.
 
-``python -m bench.quick_recipes --seeds 0,1,2 epochs=7 [learning_rate=3e-3 warmup_epochs=1.0 ...]``
+``python -m bench.quick_recipes --seeds 0,1,2 epochs=7 [learning_rate=3e-3 label_smoothing=0.1 ...]``
 trains the ``quick`` preset with the given setting overrides through
 ``TrainingSession`` (one fresh process per seed, hand squares from the cache
 like a second run in a classroom) and prints one line per seed plus the mean.
@@ -19,10 +19,13 @@ from bench.common import cpu_model, data_dir, emit, run_worker
 
 
 def _value(text: str):
-    try:
-        return int(text)
-    except ValueError:
-        return float(text)
+    """``7`` -> 7, ``3e-3`` -> 0.003, anything else (``augment_level=light``) stays text."""
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
 
 
 def _worker(seed: int, overrides: dict) -> None:

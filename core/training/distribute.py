@@ -168,6 +168,8 @@ class FitRun:
         """The model under the strategy's scope, compiled; its float32 twin outside it."""
         import keras
 
+        from core.training.loss import training_loss
+
         s = self.s
         self.card["distribute"] = describe(strategy, s.distribute)
         self.card["streamed"] = is_streamed(self.ds)
@@ -180,14 +182,14 @@ class FitRun:
             self.model = self._faster(self.build())
             if self.workers == 1:
                 self.model.compile(optimizer=keras.optimizers.Adam(learning_rate=lr),
-                                   loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+                                   loss=training_loss(s.label_smoothing), metrics=["accuracy"])
                 if s.fused_optimizer and not s.distribute:
                     from core.training.fast import fuse_adam
 
                     fuse_adam(self.model.optimizer)
         self.net = self.model  # the network itself (self.model may wrap it for fit)
         if self.workers > 1:
-            self.model = _multi_worker_trainer(self.net, strategy, lr)
+            self.model = _multi_worker_trainer(self.net, strategy, lr, training_loss(s.label_smoothing))
         self.strategy = strategy
         self.plain = self.build()
         self.session.model = self.plain
@@ -216,6 +218,7 @@ class FitRun:
         """The training batches: one pipeline, or (several workers) one shard per worker, repeated."""
         from core.data.augment import LEVELS
         from core.data.pipeline import BatchAugmenter, SkippedImages, split_dataset
+        from core.training.loss import one_hot_pipeline
 
         s = self.s
         augmenter = None
@@ -224,8 +227,9 @@ class FitRun:
             augmenter = BatchAugmenter(cfg, s.seed, self.steps * s.epochs, self._scenes(cfg))
         self._skipped = SkippedImages()
         kw = dict(shuffle_seed=s.seed, augmenter=augmenter, skipped=self._skipped)
+        classes = self.ds.num_classes
         if self.workers == 1:
-            return split_dataset(self.ds.train, s.batch_size, **kw)
+            return one_hot_pipeline(split_dataset(self.ds.train, s.batch_size, **kw), classes, s.label_smoothing)
         import tensorflow as tf
 
         # Each worker decodes only its own shard (every n-th image), repeated so that all workers take the same
@@ -235,7 +239,7 @@ class FitRun:
                              shard=(self.workers, self.task), **kw)
         options = tf.data.Options()
         options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.OFF
-        return data.with_options(options)
+        return one_hot_pipeline(data.with_options(options), classes, s.label_smoothing)
 
     def _scenes(self, cfg):
         s = self.s
@@ -375,7 +379,7 @@ class FitRun:
         return out
 
 
-def _multi_worker_trainer(model, strategy, lr):
+def _multi_worker_trainer(model, strategy, lr, loss):
     """``model`` inside a Keras model that ``fit`` can train under MultiWorkerMirroredStrategy.
 
     Two gaps in Keras 3's fit on that strategy (keras-team/keras#20585), both bridged without
@@ -406,8 +410,7 @@ def _multi_worker_trainer(model, strategy, lr):
 
     with strategy.scope():
         trainer = MultiWorkerTrainer(model)
-        trainer.compile(optimizer=keras.optimizers.Adam(learning_rate=lr), loss="sparse_categorical_crossentropy",
-                        metrics=["accuracy"])
+        trainer.compile(optimizer=keras.optimizers.Adam(learning_rate=lr), loss=loss, metrics=["accuracy"])
     trainer._distribute_strategy = None
     return trainer
 

@@ -52,8 +52,6 @@ from core.training.settings import TrainSettings
 
 log = logging.getLogger(__name__)
 
-LOSS = "sparse_categorical_crossentropy"
-
 
 @dataclass
 class _Throughput:
@@ -255,6 +253,7 @@ class TrainingSession:
 
         from core.inference.classifier import Classifier
         from core.training.fast import fuse_adam, fuse_batchnorm, resolve_precision, with_precision
+        from core.training.loss import training_loss
 
         s, ds = self.settings, self.dataset
         model = plain_model = self._load_or_build()
@@ -275,7 +274,8 @@ class TrainingSession:
             self._log(f"Backgrounds: {len(scenes) if scenes else 0} scene photos from {s.backgrounds}")
         batches = Batches(ds.train.x, ds.train.y, s.batch_size, s.augment, s.seed, aug_cfg, scenes, s.small_crop)
         lr = learning_rate(s, len(batches))
-        model.compile(optimizer=keras.optimizers.Adam(learning_rate=lr), loss=LOSS, metrics=["accuracy"])
+        model.compile(optimizer=keras.optimizers.Adam(learning_rate=lr), loss=training_loss(s.label_smoothing),
+                      metrics=["accuracy"])
         if s.fused_optimizer:
             fuse_adam(model.optimizer)
         sizes = epoch_sizes(s, ds.image_size[0]) if ds.image_size[0] == ds.image_size[1] else [None] * s.epochs
@@ -320,14 +320,16 @@ class TrainingSession:
         """One epoch's batches (or fewer, after a stop); the running mean loss and accuracy, as fit reports."""
         import keras
 
-        steps = run.steps
+        from core.training.loss import labels_for
+
+        steps, classes, smoothing = run.steps, self.dataset.num_classes, self.settings.label_smoothing
         progbar = keras.utils.Progbar(steps, stateful_metrics=["loss", "accuracy"]) if self.verbose else None
         seen = 0
         loss_sum = acc_sum = 0.0
         loss = acc = math.nan
         for b in range(steps):
             xb, yb = feeder.get()
-            logs = model.train_on_batch(xb, yb, return_dict=True)
+            logs = model.train_on_batch(xb, labels_for(yb, classes, smoothing), return_dict=True)
             n = len(yb)
             seen += n
             loss_sum += float(logs["loss"]) * n

@@ -28,6 +28,9 @@ class TrainSettings:
     # Cosine only: the learning rate rises linearly from a tenth of ``learning_rate`` over this many
     # epochs, then decays (core.training.schedule).
     warmup_epochs: float = 0.0
+    # > 0: each label is trained as (1 - this) on its class and the rest spread over the others
+    # (core.training.loss); it lifted the quick preset's short runs (docs/model.md, "Quick preset").
+    label_smoothing: float = 0.0
     # Progressive resizing: the first ``small_epochs`` epochs train on images shrunk to ``small_size``
     # pixels a side (same weights: the network is convolutional up to its 2x2 average pool); the rest,
     # and validation, test and the saved model, are at the dataset's size.  0: off.
@@ -113,6 +116,8 @@ class TrainSettings:
             raise HandSignError(f"schedule must be 'constant' or 'cosine', got {self.schedule!r}")
         if self.stream not in ("auto", "on", "off"):
             raise HandSignError(f"stream must be 'auto', 'on' or 'off', got {self.stream!r}")
+        if not 0.0 <= self.label_smoothing < 1.0:
+            raise HandSignError(f"label smoothing must be a fraction from 0 up to 1, got {self.label_smoothing}")
         if self.warmup_epochs < 0:
             raise HandSignError(f"warm-up epochs must be 0 or more, got {self.warmup_epochs}")
         if self.small_epochs < 0 or (self.small_epochs and self.small_size < MIN_INPUT_SIDE):
