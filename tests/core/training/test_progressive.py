@@ -143,6 +143,8 @@ def test_a_run_with_progressive_resizing_saves_the_64_pixel_model(tmp_path):
 def test_the_bench_presets_are_runnable_but_not_offered():
     candidate = settings_for("quick-48px")
     assert (candidate.small_size, candidate.small_epochs) == (48, 4) and candidate.preset == "quick-48px"
+    short = settings_for("quick-6ls")
+    assert (short.epochs, short.label_smoothing, short.learning_rate) == (6, 0.1, settings_for("quick").learning_rate)
     assert not set(BENCH_ONLY) & set(PRESETS)  # not offered in the app or the CLI
 
 
