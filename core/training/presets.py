@@ -17,8 +17,8 @@
   He) and Keras 2's BatchNorm momentum 0.99, to show its BatchNorm lag.
 
 ``BENCH_ONLY`` holds presets that ``settings_for`` knows but the app and the CLI do
-not offer: the ``quick-48px`` candidate (progressive resizing), run by
-``python -m bench.quick --new quick-48px``.  (``bench/quick.py`` measures each
+not offer: the ``quick-48px`` (progressive resizing) and ``quick-6ls`` (6 epochs with label
+smoothing) candidates, run by ``python -m bench.quick --new NAME``.  (``bench/quick.py`` measures each
 candidate against the quick preset as the code was when issue #17 was filed,
 run from that commit.)
 
