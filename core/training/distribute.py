@@ -164,14 +164,6 @@ class FitRun:
         log.info(message)
         self.emit("on_log", message)
 
-    def _build_state(self) -> None:
-        """The optimizer's, loss's and metrics' variables before ``fit`` traces its first step."""
-        from core.training.loss import labels_for
-        from core.training.prebuild import build_for_training
-
-        y = np.zeros(1, dtype="int32")
-        build_for_training(self.model, labels_for(y, self.ds.num_classes, self.s.label_smoothing))
-
     def _prepare(self, strategy) -> None:
         """The model under the strategy's scope, compiled; its float32 twin outside it."""
         import keras
@@ -195,7 +187,9 @@ class FitRun:
                     from core.training.fast import fuse_adam
 
                     fuse_adam(self.model.optimizer)
-                self._build_state()
+                from core.training.prebuild import build_for_training
+
+                build_for_training(self.model, self.ds.num_classes, s.label_smoothing)
         self.net = self.model  # the network itself (self.model may wrap it for fit)
         if self.workers > 1:
             self.model = _multi_worker_trainer(self.net, strategy, lr, training_loss(s.label_smoothing))

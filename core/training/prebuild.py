@@ -5,10 +5,10 @@ slots (Adam's two per weight: 428 variables for ResNet-50), the loss tracker
 and the metrics' variables lazily, inside the first traced training step.
 Variables born inside a ``tf.function`` make TensorFlow trace that function a
 second time, so a run's first step traced ResNet-50's forward and backward pass
-twice: 19.5 s on a 2-core AMD EPYC, about as long as a whole epoch of the quick
-preset.  Created first, from one batch's shapes, the same state costs about
-1.3 s and the first step 7.8 s (``bench/first_step.py``; numbers in
-``docs/model.md``, "Quick preset").  The same variables are created either way,
+twice: 16.7 s on a 2-core AMD EPYC, about an epoch of the quick preset.
+Created first, from one batch's shapes, the same state costs about 1.1 s and
+the first step 6.3 s (``python -m bench.first_step``; docs/model.md, "One
+trace per run").  The same variables are created either way,
 with the same initial values, so training is unchanged.
 """
 
@@ -21,17 +21,19 @@ import numpy as np
 log = logging.getLogger(__name__)
 
 
-def build_for_training(model, labels: np.ndarray) -> bool:
+def build_for_training(model, classes: int, label_smoothing: float = 0.0) -> bool:
     """Create ``model``'s optimizer, loss and metric variables now; True if all of them were built.
 
-    ``model`` is compiled; ``labels`` is one batch's labels as the run will feed them
-    (class indices, or one-hot rows under label smoothing): only shapes and dtypes are
-    used.  On a Keras without the symbolic build the optimizer alone is built (the
-    metrics then still trace twice); a failure only logs, since Keras builds the rest
-    on the first step as before.
+    ``model`` is compiled with :func:`core.training.loss.training_loss` for ``label_smoothing``;
+    its labels are made as the run feeds them (:func:`core.training.loss.labels_for`): only
+    shapes and dtypes are used.  On a Keras without the symbolic build the optimizer alone is
+    built (the metrics then still trace twice); a failure only logs, since Keras builds the
+    rest on the first step as before.
     """
+    from core.training.loss import labels_for
+
     x = np.zeros((1, *model.input_shape[1:]), dtype="float32")
-    y = np.asarray(labels)[:1]
+    y = labels_for(np.zeros(1, dtype="int32"), classes, label_smoothing)
     try:
         symbolic = getattr(model, "_symbolic_build", None)  # what Keras itself does under a strategy
         if symbolic is not None:

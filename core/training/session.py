@@ -253,7 +253,7 @@ class TrainingSession:
 
         from core.inference.classifier import Classifier
         from core.training.fast import fuse_adam, fuse_batchnorm, resolve_precision, with_precision
-        from core.training.loss import labels_for, training_loss
+        from core.training.loss import training_loss
         from core.training.prebuild import build_for_training
 
         s, ds = self.settings, self.dataset
@@ -279,7 +279,7 @@ class TrainingSession:
                       metrics=["accuracy"])
         if s.fused_optimizer:
             fuse_adam(model.optimizer)
-        build_for_training(model, labels_for(ds.train.y[:1], ds.num_classes, s.label_smoothing))
+        build_for_training(model, ds.num_classes, s.label_smoothing)
         sizes = epoch_sizes(s, ds.image_size[0]) if ds.image_size[0] == ds.image_size[1] else [None] * s.epochs
         return _Run(model, plain_model, Classifier(model, self._info()), batches, card, sizes=sizes,
                     small=SmallInputs(model, ds.class_names))

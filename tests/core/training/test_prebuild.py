@@ -50,7 +50,7 @@ def test_a_prebuilt_model_traces_its_first_step_once_and_trains_the_same(smoothi
     for prebuilt in (False, True):
         model = _compiled(smoothing)
         if prebuilt:
-            assert build_for_training(model, y)
+            assert build_for_training(model, 3, smoothing)
             assert model.optimizer.built
         calls = _count_traces(model)
         losses[prebuilt] = [model.train_on_batch(x, y)[0] for _ in range(3)]
