@@ -6,13 +6,15 @@ it, fused BatchNorm and Adam, ``train_on_batch`` on random batches of 16):
 
 * ``keras``: compiled and trained at once: Keras creates the optimizer's and the metrics'
   variables inside the first traced step, so TensorFlow traces that step twice;
-* ``prebuilt``: :func:`core.training.prebuild.build_for_training` first.
+* ``prebuilt``: :func:`core.training.prebuild.build_for_training` first;
+* ``one_trace``: prebuilt, then every step through :func:`core.training.step.step_for` (what
+  a run does since 2026-12-03), traced once for any batch size.
 
 Each worker reports the build, the first step, the median of ``--steps`` later steps, and the step
 on a batch of 12 after them: the short last batch of a quick-preset epoch (1,020 images in
-batches of 16), which TensorFlow traces again for its shape, once a run, either way (topping
-it up was measured and not taken: docs/model.md, "One trace per run").  Ratios are
-prebuilt / keras medians of the same run.
+batches of 16), which ``train_on_batch`` traces again for its shape, once a run (topping it
+up was measured and not taken: docs/model.md, "One trace per run").  Ratios are each
+variant's medians over keras's, from the same run.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-VARIANTS = ("keras", "prebuilt")
+VARIANTS = ("keras", "prebuilt", "one_trace")
 
 
 def _worker(variant: str, steps: int) -> None:
@@ -36,6 +38,7 @@ def _worker(variant: str, steps: int) -> None:
     from core.model.resnet import ResNet50
     from core.training.fast import fuse_adam, fuse_batchnorm, resolve_precision, with_precision
     from core.training.prebuild import build_for_training
+    from core.training.step import step_for
 
     keras.utils.set_random_seed(0)
     model = ResNet50((64, 64, 3), 6, zero_gamma=True, bn_momentum=0.9)
@@ -48,19 +51,20 @@ def _worker(variant: str, steps: int) -> None:
     rng = np.random.default_rng(0)
     x, y = rng.random((16, 64, 64, 3), dtype="float32"), rng.integers(0, 6, 16)
     t = time.perf_counter()
-    if variant == "prebuilt":
+    if variant != "keras":
         build_for_training(model, 6)
+    train = step_for(model) if variant == "one_trace" else model.train_on_batch
     build = time.perf_counter() - t
     t = time.perf_counter()
-    model.train_on_batch(x, y)
+    train(x, y)
     first = time.perf_counter() - t
     later = []
     for _ in range(steps):
         t = time.perf_counter()
-        model.train_on_batch(x, y)
+        train(x, y)
         later.append(time.perf_counter() - t)
     t = time.perf_counter()
-    model.train_on_batch(x[:12], y[:12])
+    train(x[:12], y[:12])
     short = time.perf_counter() - t
     emit({"variant": variant, "precision": precision, "build": build, "first": first,
           "step": statistics.median(later), "short_batch": short})
@@ -90,9 +94,11 @@ def main(argv: list[str] | None = None) -> int:
         m = med[v]
         print(f"| {v} | {m['build']:.1f} s | {m['first']:.1f} s | {m['build'] + m['first']:.1f} s "
               f"| {m['step'] * 1000:.0f} ms | {m['short_batch']:.1f} s |")
-    k, pb = med["keras"], med["prebuilt"]
-    print(f"| prebuilt / keras | | | {(pb['build'] + pb['first']) / (k['build'] + k['first']):.2f}x "
-          f"| {pb['step'] / k['step']:.2f}x | |")
+    k = med["keras"]
+    for v in VARIANTS[1:]:
+        m = med[v]
+        print(f"| {v} / keras | | | {(m['build'] + m['first']) / (k['build'] + k['first']):.2f}x "
+              f"| {m['step'] / k['step']:.2f}x | {m['short_batch'] / k['short_batch']:.2f}x |")
     return 0
 
 

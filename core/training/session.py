@@ -1,6 +1,7 @@
 """A training session: Keras training steps with live progress, stop, pause and a run card.
 
-The loop is the session's own (``train_on_batch`` per batch, batches made on a
+The loop is the session's own (one ``core.training.step`` per batch: Keras's
+``train_on_batch``, traced once for every batch size; batches made on a
 background thread by ``core.training.batches``), not ``fit`` on a generator:
 see :meth:`TrainingSession._fit` for why (measured in docs/model.md).  ``run``
 reads as its steps: build or load the model, fit epoch by epoch (validating
@@ -298,7 +299,7 @@ class TrainingSession:
     def _fit(self, run: _Run) -> None:
         """Every epoch in turn, each followed by validation and the best checkpoint, until done or stopped.
 
-        The training loop is ours, one ``train_on_batch`` per batch, fed by a background
+        The training loop is ours, one step per batch (``core.training.step``), fed by a background
         thread.  ``fit`` on a Python generator wraps it in a prefetching tf.data pipeline,
         and deleting that pipeline's iterator at the end of a run often stalled for tens of
         seconds (TensorFlow's ~IteratorResource); it also ran the generator ahead across
@@ -323,7 +324,9 @@ class TrainingSession:
         import keras
 
         from core.training.loss import labels_for
+        from core.training.step import step_for
 
+        train = step_for(model)  # one trace for full and short batches
         steps, classes, smoothing = run.steps, self.dataset.num_classes, self.settings.label_smoothing
         progbar = keras.utils.Progbar(steps, stateful_metrics=["loss", "accuracy"]) if self.verbose else None
         seen = 0
@@ -331,7 +334,7 @@ class TrainingSession:
         loss = acc = math.nan
         for b in range(steps):
             xb, yb = feeder.get()
-            logs = model.train_on_batch(xb, labels_for(yb, classes, smoothing), return_dict=True)
+            logs = train(xb, labels_for(yb, classes, smoothing))
             n = len(yb)
             seen += n
             loss_sum += float(logs["loss"]) * n

@@ -133,6 +133,19 @@ def test_live_classify_tab_soak(make_window, qtbot, good_model, loop_video):
     assert not win.classify_tab.banner.isVisible()
 
 
+def _wait_for_run(qtbot, tab, number: int) -> None:
+    """Wait for a tiny run (seconds alone); a timeout says where it stopped: the log, the child processes."""
+    from pytestqt.exceptions import TimeoutError as QtTimeout
+
+    try:
+        wait_for(qtbot, lambda: not tab.running and tab.outcome is not None, timeout=180_000)
+    except QtTimeout:
+        kids = [(p.pid, p.status(), " ".join(p.cmdline())[:120]) for p in psutil.Process().children(recursive=True)]
+        pytest.fail(f"run {number} did not end in 180 s: running={tab.running}, outcome={tab.outcome}, "
+                    f"batches seen {tab.batches_seen}, epochs seen {tab.epochs_seen}; children {kids}; "
+                    f"log:\n{tab.log_view.toPlainText()}")
+
+
 def test_two_trainings_back_to_back_in_one_session_give_the_same_result(make_window, qtbot, signs_dir, good_model):
     win = make_window(model_path=good_model)
     tab = win.train_tab
@@ -147,7 +160,7 @@ def test_two_trainings_back_to_back_in_one_session_give_the_same_result(make_win
     runs, marks = [], []
     for _ in range(2):
         assert tab.start_training()
-        wait_for(qtbot, lambda: not tab.running and tab.outcome is not None, timeout=180_000)
+        _wait_for_run(qtbot, tab, len(runs) + 1)
         qtbot.wait(300)
         runs.append(tab.outcome.result)
         marks.append(usage())
