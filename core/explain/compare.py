@@ -168,14 +168,19 @@ class _Net:
     def __init__(self, model, lr: float):
         import keras
 
+        from core.training.prebuild import build_for_training
+        from core.training.step import step_for
+
         model.compile(optimizer=keras.optimizers.Adam(lr), loss="sparse_categorical_crossentropy",
                       metrics=["accuracy"])
+        build_for_training(model, model.output_shape[-1])  # so each net's step is traced once, not twice
         self.model = model
+        self._step = step_for(model)  # one trace for full and short batches alike
         self.history = NetHistory()
 
     def train_batch(self, x, y) -> tuple[float, float]:
-        logs = self.model.train_on_batch(x, y, return_dict=True)  # this batch's values (it resets the metrics)
-        return float(logs["loss"]), float(logs["accuracy"])
+        logs = self._step(x, y)  # this batch's values (it resets the metrics, as train_on_batch does)
+        return logs["loss"], logs["accuracy"]
 
     def validate(self, x, y) -> tuple[float, float]:
         probs = np.asarray(self.model.predict(x, batch_size=64, verbose=0), dtype=np.float64)
@@ -255,7 +260,7 @@ class CompareRun:
         """One epoch of both nets, batch by batch in turn; their mean (loss, accuracy) over it, None when stopped.
 
         The means are over every image seen this epoch, as Keras ``fit`` reports them
-        (``train_on_batch`` itself gives the last batch's values only).
+        (a training step itself gives the last batch's values only).
         """
         sums = {name: np.zeros(2) for name in nets}
         seen = 0

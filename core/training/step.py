@@ -8,6 +8,9 @@ On TensorFlow :func:`step_for` traces ``model.train_step`` once, for a batch
 dimension of any size (the shapes a ``fit`` on a ``tf.data`` pipeline traces
 with), and does what ``train_on_batch`` does around it: reset the metrics, run
 the step, return its logs as floats.  Other backends get ``train_on_batch``.
+The formulas are the same; the rounding is not quite (TensorFlow may pick
+other kernels for an open batch size), so a seed's losses differ from
+``train_on_batch``'s in the sixth digit and drift apart through a run.
 """
 
 from __future__ import annotations

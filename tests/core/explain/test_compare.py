@@ -118,3 +118,20 @@ def test_verdict_says_what_the_numbers_show():
     assert "vanishing gradients" in text and "not vanishing" not in text
     assert "about equally" in verdict(residual, _history(0.8, 0.5, 5.0, 1.0))
     assert verdict(NetHistory(), NetHistory()).startswith("Waiting")
+
+
+def test_each_net_traces_its_training_step_once_for_full_and_short_batches():
+    """A trace of a 50-layer net costs seconds on 2 cores, twice per net: Keras alone traces 3 times here."""
+    import keras
+
+    from core.explain.compare import _Net
+    from tests.core.training.test_prebuild import _count_traces
+
+    keras.utils.set_random_seed(0)
+    net = _Net(tiny_builder((16, 16, 3), 3), 1e-2)
+    calls = _count_traces(net.model)
+    rng = np.random.default_rng(0)
+    x, y = rng.random((6, 16, 16, 3)).astype("float32"), rng.integers(0, 3, 6)
+    results = [net.train_batch(x[:n], y[:n]) for n in (6, 6, 4)]
+    assert calls[0] == 1
+    assert all(np.isfinite(loss) and 0.0 <= acc <= 1.0 for loss, acc in results)
