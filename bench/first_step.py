@@ -2,7 +2,7 @@
 
 ``python -m bench.first_step [--rounds 2]``: in fresh processes, alternately, the quick
 preset's model as the session builds it (ResNet-50, zero-gamma, bfloat16 where the CPU has
-it, fused BatchNorm and Adam, ``train_on_batch`` on random batches of 16):
+it, fused BatchNorm and Adam, random batches of 16):
 
 * ``keras``: compiled and trained at once: Keras creates the optimizer's and the metrics'
   variables inside the first traced step, so TensorFlow traces that step twice;

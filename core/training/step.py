@@ -61,20 +61,20 @@ class _OneTrace:
     def __call__(self, x: np.ndarray, y: np.ndarray) -> dict[str, float]:
         model = self._model()
         if self._fn is None:
-            self._fn = self._traced(model, x, y)
+            self._fn = self._traced(self._model, x, y, jit_compile=model.jit_compile is True)
         model.reset_metrics()
         logs = self._fn(x, y)
         return {name: float(value) for name, value in logs.items()}
 
     @staticmethod
-    def _traced(model, x: np.ndarray, y: np.ndarray):
+    def _traced(model_ref, x: np.ndarray, y: np.ndarray, jit_compile: bool):
         import tensorflow as tf
 
         def spec(a: np.ndarray):
             a = np.asarray(a)
             return tf.TensorSpec((None, *a.shape[1:]), tf.as_dtype(a.dtype))
 
-        def one_step(xb, yb):
-            return model.train_step((xb, yb))
+        def one_step(xb, yb):  # through the weak reference: the traced function must not keep the model alive
+            return model_ref().train_step((xb, yb))
 
-        return tf.function(one_step, input_signature=[spec(x), spec(y)], jit_compile=model.jit_compile is True)
+        return tf.function(one_step, input_signature=[spec(x), spec(y)], jit_compile=jit_compile)
