@@ -29,9 +29,9 @@ from gui.widgets import MUTED
 
 DATASETS = [("SIGNS (data folder)", "signs"), ("My collected samples", "collected"), ("Another folder…", "folder")]
 # The quick preset's time: measured in docs/model.md ("Quick preset"), and beside the live view in bench/README.md.
-PRESET_LABELS = {"quick": "Quick (about 2–5 min)", "standard": "Standard",
+PRESET_LABELS = {"quick": "Quick (about 1½–3 min)", "standard": "Standard",
                  "notebook": "Notebook (2 epochs)", "ship": "Ship (the shipped model's recipe)"}
-PRESET_TIPS = {"quick": "The classroom demo: about 2–5 minutes on a 2-core CPU (the longer end while the camera "
+PRESET_TIPS = {"quick": "The classroom demo: about 1½–3 minutes on a 2-core CPU (the longer end while the camera "
                         "runs), less with more cores or a GPU"}
 BUTTON_PRESETS = ("finetune",)  # run by "Fine-tune on my samples", not chosen from the list
 ALL_GPUS = "all-gpus"  # the device list's "All GPUs" (shown with two or more): data-parallel training

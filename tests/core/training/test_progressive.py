@@ -143,8 +143,11 @@ def test_a_run_with_progressive_resizing_saves_the_64_pixel_model(tmp_path):
 def test_the_bench_presets_are_runnable_but_not_offered():
     candidate = settings_for("quick-48px")
     assert (candidate.small_size, candidate.small_epochs) == (48, 4) and candidate.preset == "quick-48px"
-    short = settings_for("quick-6ls")
-    assert (short.epochs, short.label_smoothing, short.learning_rate) == (6, 0.1, settings_for("quick").learning_rate)
+    short, before = settings_for("quick-6ls"), settings_for("quick-12")
+    assert (short.epochs, short.label_smoothing, short.learning_rate, short.batch_size) == (6, 0.1, 2e-3, 16)
+    assert (before.epochs, before.batch_size, before.learning_rate, before.label_smoothing) == (12, 16, 2e-3, 0.0)
+    quick = settings_for("quick")
+    assert (quick.epochs, quick.batch_size, quick.learning_rate, quick.label_smoothing) == (8, 32, 3e-3, 0.1)
     assert not set(BENCH_ONLY) & set(PRESETS)  # not offered in the app or the CLI
 
 

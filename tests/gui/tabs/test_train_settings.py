@@ -41,7 +41,7 @@ def test_choosing_a_preset_fills_the_fields_and_keeps_its_hidden_settings(panel,
     assert panel.augment.isChecked() == want.augment and panel.val_split.value() == pytest.approx(want.val_split)
     got = panel.train_settings()
     assert got.preset == preset
-    for f in ("schedule", "init", "bn_momentum", "zero_gamma", "val_per_class", "restore_best"):
+    for f in ("schedule", "init", "bn_momentum", "zero_gamma", "val_per_class", "restore_best", "label_smoothing"):
         assert getattr(got, f) == getattr(want, f), f
 
 
