@@ -6,8 +6,8 @@ Runs offscreen with a throw-away user folder.  Classify plays a video made of
 SIGNS test images through the camera path; "hands" plays a Sign Language Digits
 hand in a cluttered room, which then leaves it (the box following the hand, then
 "no hand"); Collect captures a burst for two classes, each from a video of that
-class's photos; Model selects a block; Train runs a short real ResNet-50
-training on a SIGNS subset.  ``--tabs`` renders only some of them (the Train tab
+class's photos; Model selects a block; Train runs the quick preset's real ResNet-50
+training on SIGNS (``--epochs`` / ``--per-class`` make it shorter).  ``--tabs`` renders only some of them (the Train tab
 takes minutes on a CPU).
 """
 
@@ -85,8 +85,8 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m tools.screenshots")
     p.add_argument("--out", default="docs/screenshots")
     p.add_argument("--model", help="model for Classify (default: the shipped one)")
-    p.add_argument("--epochs", type=int, default=5)
-    p.add_argument("--per-class", type=int, default=30, help="training images per class for the Train tab")
+    p.add_argument("--epochs", type=int, help="Train tab: epochs (default: the quick preset's own run, all of SIGNS)")
+    p.add_argument("--per-class", type=int, help="Train tab: training images per class (default: all)")
     p.add_argument("--width", type=int, default=1400)
     p.add_argument("--height", type=int, default=860)
     p.add_argument("--tabs", default="classify,hands,collect,model,train", help="which screenshots, comma-separated")
@@ -132,7 +132,7 @@ def main(argv=None) -> int:
             win.model_tab.select_block("3a")
         shot("model")
 
-    # Train: a short real ResNet-50 training on a SIGNS subset, shown mid-run and at the end.
+    # Train: the quick preset on SIGNS (a real ResNet-50 training), shown mid-run and at the end.
     if "train" in tabs:
         _train(app, win, args, shot)
     return close_window(app, win)
@@ -143,13 +143,16 @@ def _train(app, win, args, shot) -> None:
     win.tabs.setCurrentWidget(tt)
     tt.dataset_combo.setCurrentIndex(tt.dataset_combo.findData("signs"))
     tt.preset_combo.setCurrentIndex(tt.preset_combo.findData("quick"))
-    tt.epochs.setValue(args.epochs)
-    tt.max_per_class.setValue(args.per_class)
+    if args.epochs:  # the panel then says "Custom"
+        tt.epochs.setValue(args.epochs)
+    if args.per_class:
+        tt.max_per_class.setValue(args.per_class)
+    epochs = tt.epochs.value()
     tt.start_training()
-    wait(app, lambda: tt.epochs_seen >= max(2, args.epochs // 2 + 1))
+    wait(app, lambda: tt.epochs_seen >= max(2, epochs // 2 + 1), timeout=900)
     settle(app, 1.0)
     shot("train")
-    wait(app, lambda: not tt.running)
+    wait(app, lambda: not tt.running, timeout=900)
     shot("train_results")
 
 

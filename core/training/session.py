@@ -37,6 +37,7 @@ from core.data.splits import Dataset
 from core.errors import HandSignError
 from core.model.files import ModelInfo, atomic_write_json, save_model
 from core.training.batches import Batches, BatchFeeder
+from core.training.loss import loss_floor
 from core.training.metrics import classification_report
 from core.training.progressive import SmallInputs
 from core.training.reports import (
@@ -291,6 +292,9 @@ class TrainingSession:
                                         list(ds.class_names)))
         self._log(f"training on {len(ds.train)} images, validating on {len(ds.val)}, {s.epochs} epochs of "
                   f"{run.steps} batches, device {s.device}")
+        if s.label_smoothing:
+            self._log(f"labels smoothed by {s.label_smoothing:g}: the training loss levels out near "
+                      f"{loss_floor(len(ds.class_names), s.label_smoothing):.2f}, not 0")
         small = [size for size in run.sizes if size]
         if small:
             self._log(f"epochs 1-{len(small)} train on {small[0]}x{small[0]} images, the rest at "
