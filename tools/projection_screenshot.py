@@ -3,7 +3,7 @@
     HANDSIGN_DATA=../shared/datasets python -m tools.projection_screenshot [--shot-after 6] [--epochs N --per-class K]
 
 A real run of the notebook's ResNet-50 with the ``quick`` preset on SIGNS (as
-the preset is: all training images, 10 validation images a class, 8 epochs of 32;
+the preset is: all training images, 10 validation images a class, 8 epochs of batch 32;
 ``--epochs`` / ``--per-class`` change it, and the panel then says "Custom"), in
 the real main window offscreen at 1200x800 with a throw-away user folder.  After ``--shot-after`` epochs it hovers one projected point (its card
 shows) and saves the window; then it stops the run and closes.  Takes minutes on

@@ -28,7 +28,8 @@ from gui.settings import get_bool, get_float, get_int, get_str
 from gui.widgets import MUTED
 
 DATASETS = [("SIGNS (data folder)", "signs"), ("My collected samples", "collected"), ("Another folder…", "folder")]
-# The quick preset's time: measured in docs/model.md ("Quick preset"), and beside the live view in bench/README.md.
+# The quick preset's time: 1 min 36 s end to end on a 2-core Intel Xeon, 1 min 57 s in the app (docs/model.md,
+# "Intel Xeon with AMX"); the upper end allows for a slower CPU and the live view beside it (bench/README.md).
 PRESET_LABELS = {"quick": "Quick (about 1½–3 min)", "standard": "Standard",
                  "notebook": "Notebook (2 epochs)", "ship": "Ship (the shipped model's recipe)"}
 PRESET_TIPS = {"quick": "The classroom demo: about 1½–3 minutes on a 2-core CPU (the longer end while the camera "
