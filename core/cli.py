@@ -58,6 +58,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="cosine only: rise from a tenth of the learning rate over this many epochs (default: the preset's)")
     t.add_argument("--label-smoothing", type=float,
                    help="train each label as 1 minus this on its class, the rest shared out (default: the preset's)")
+    t.add_argument("--refresh-batchnorm", dest="refresh_batchnorm", action="store_true", default=None,
+                   help="after the last epoch, recount the BatchNorm statistics over the training images "
+                        "(default: the preset's)")
+    t.add_argument("--no-refresh-batchnorm", dest="refresh_batchnorm", action="store_false")
     t.add_argument("--augment", dest="augment", action="store_true", default=None)
     t.add_argument("--no-augment", dest="augment", action="store_false")
     t.add_argument("--augment-level", choices=list(LEVELS),
@@ -138,6 +142,7 @@ def cmd_train(args) -> int:
     overrides = {k: v for k, v in {
         "epochs": args.epochs, "batch_size": args.batch_size, "learning_rate": args.lr, "schedule": args.schedule,
         "warmup_epochs": args.warmup_epochs, "label_smoothing": args.label_smoothing, "augment": args.augment,
+        "refresh_batchnorm": args.refresh_batchnorm,
         "augment_level": args.augment_level, "val_split": args.val_split, "seed": args.seed, "device": args.device,
         "stream": args.stream, "distribute": args.distribute,
     }.items() if v is not None}

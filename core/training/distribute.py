@@ -352,6 +352,8 @@ class FitRun:
             kept = "best"
         self.card["best_epoch"] = self.best.epoch
         self.card["kept_weights"] = kept
+        if self.s.refresh_batchnorm and status == "completed":
+            self._log("BatchNorm statistics kept, not recounted: that is done only for images held in memory")
         self.session.model = self.plain
         return status
 

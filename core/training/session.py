@@ -417,6 +417,11 @@ class TrainingSession:
             kept = "best"
         run.card["best_epoch"] = run.best.epoch
         run.card["kept_weights"] = kept  # "best" (validation) epoch or "last" epoch
+        if self.settings.refresh_batchnorm and status == "completed":  # on the training copy: fused, bfloat16
+            from core.training.bn_refresh import refresh_logged
+
+            run.card["batchnorm_recounted_over"] = refresh_logged(run.model, self.dataset.train.x, self.settings.seed,
+                                                                  self._log)
         if run.model is not run.plain_model:  # test and save the float32 model users will run
             run.model = self.model = run.plain()
             run.evaluator = Classifier(run.model, self._info())

@@ -63,6 +63,9 @@ class TrainSettings:
     # Each residual block starts as its shortcut (gamma 0 in its last BatchNorm; core.model.resnet.ResNet50):
     # it lifted the quick preset's SIGNS test accuracy (docs/model.md, "Quick preset").
     zero_gamma: bool = False
+    # After the last epoch, recount every BatchNorm layer's statistics over the training images at the
+    # final weights (core.training.bn_refresh), instead of keeping the moving average of the last batches.
+    refresh_batchnorm: bool = False
     weights_dtype: str = "float32"  # "float16" halves the saved file
     # Compute dtype while training: "auto" = mixed_bfloat16 on a CPU with bf16 units (faster there,
     # same accuracy; numbers in bench/README.md), else float32.  Saved models are float32.
