@@ -17,8 +17,7 @@ import statistics
 import sys
 import time
 
-from bench.common import RESULTS, cpu_model, data_dir, emit, run_worker
-from bench.quick_recipes import _value
+from bench.common import RESULTS, cpu_model, data_dir, emit, run_worker, setting_overrides
 
 
 def _worker(preset: str, seed: int, overrides: dict) -> None:
@@ -82,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--worker-seed", type=int, help=argparse.SUPPRESS)
     p.add_argument("overrides", nargs="*", help="setting=value, e.g. epochs=7")
     args = p.parse_args(argv)
-    overrides = {k: _value(v) for k, v in (item.split("=", 1) for item in args.overrides)}
+    overrides = setting_overrides(args.overrides)
     if args.worker_seed is not None:
         _worker(args.preset, args.worker_seed, overrides)
         return 0

@@ -34,6 +34,21 @@ def data_dir() -> Path:
     raise SystemExit("SIGNS not found: set HANDSIGN_DATA to the folder holding signs/")
 
 
+def setting_overrides(items: list[str]) -> dict:
+    """``["epochs=7", "learning_rate=3e-3", "augment_level=light"]`` -> ``{"epochs": 7, "learning_rate": 0.003,
+    "augment_level": "light"}``: a bench's ``setting=value`` arguments as ``settings_for`` overrides."""
+
+    def value(text: str):
+        for kind in (int, float):
+            try:
+                return kind(text)
+            except ValueError:
+                pass
+        return text
+
+    return {k: value(v) for k, v in (item.split("=", 1) for item in items)}
+
+
 def emit(result: dict) -> None:
     """Worker side: hand one result back to the parent."""
     sys.stdout.flush()

@@ -15,17 +15,7 @@ import json
 import statistics
 import sys
 
-from bench.common import cpu_model, data_dir, emit, run_worker
-
-
-def _value(text: str):
-    """``7`` -> 7, ``3e-3`` -> 0.003, anything else (``augment_level=light``) stays text."""
-    for kind in (int, float):
-        try:
-            return kind(text)
-        except ValueError:
-            pass
-    return text
+from bench.common import cpu_model, data_dir, emit, run_worker, setting_overrides
 
 
 def _worker(seed: int, overrides: dict) -> None:
@@ -45,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--worker-seed", type=int, help=argparse.SUPPRESS)
     p.add_argument("overrides", nargs="*", help="setting=value, e.g. epochs=7 learning_rate=3e-3")
     args = p.parse_args(argv)
-    overrides = {k: _value(v) for k, v in (item.split("=", 1) for item in args.overrides)}
+    overrides = setting_overrides(args.overrides)
     if args.worker_seed is not None:
         _worker(args.worker_seed, overrides)
         return 0

@@ -287,7 +287,7 @@ def apply_notebook_init(model) -> None:
 
     from core.model.philox import tf1_glorot_uniform
 
-    for layer in _all_layers(model):
+    for layer in all_layers(model):
         if isinstance(layer, (layers.Conv2D, layers.Dense)):
             layer.kernel.assign(tf1_glorot_uniform(tuple(layer.kernel.shape)))
             if layer.use_bias:
@@ -299,8 +299,9 @@ def apply_notebook_init(model) -> None:
             layer.moving_variance.assign(np.ones(tuple(layer.moving_variance.shape), dtype="float32"))
 
 
-def _all_layers(model):
+def all_layers(model):
+    """Every layer of ``model``, those of nested models included (each nested model after its own layers)."""
     for layer in model.layers:
         if hasattr(layer, "layers") and layer is not model:
-            yield from _all_layers(layer)
+            yield from all_layers(layer)
         yield layer

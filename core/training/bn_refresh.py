@@ -26,15 +26,9 @@ def batchnorm_layers(model) -> list:
     """``model``'s BatchNormalization layers that update their statistics in training (nested models too)."""
     from keras import layers
 
-    found, stack = [], list(model.layers)
-    while stack:
-        layer = stack.pop(0)
-        if isinstance(layer, layers.BatchNormalization):
-            if layer.trainable:
-                found.append(layer)
-        elif hasattr(layer, "layers"):
-            stack[:0] = list(layer.layers)
-    return found
+    from core.model.resnet import all_layers
+
+    return [layer for layer in all_layers(model) if isinstance(layer, layers.BatchNormalization) and layer.trainable]
 
 
 def refresh_batchnorm(model, x_uint8: np.ndarray, *, batch_size: int = 256, max_images: int = 4096,

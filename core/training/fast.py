@@ -96,13 +96,6 @@ def _fused_call(layer):
     return call
 
 
-def _all_layers(model):
-    for layer in model.layers:
-        if hasattr(layer, "layers") and layer is not model:
-            yield from _all_layers(layer)
-        yield layer
-
-
 def fuse_batchnorm(model) -> int:
     """Make ``model``'s channels-last 4-D BatchNormalization layers use the fused kernel.
 
@@ -114,8 +107,10 @@ def fuse_batchnorm(model) -> int:
         return 0
     from keras import layers
 
+    from core.model.resnet import all_layers
+
     count = 0
-    for layer in _all_layers(model):
+    for layer in all_layers(model):
         if type(layer) is not layers.BatchNormalization or getattr(layer.call, "__wrapped_plain_call__", None):
             continue
         if layer.renorm or getattr(layer, "synchronized", False) or layer.axis not in (-1, 3):

@@ -153,7 +153,8 @@ def _train(data, out, *flags):
 
 
 def test_train_flags_reach_the_run_and_its_card(tmp_path):
-    """--schedule, --warmup-epochs, --label-smoothing, --augment/--no-augment, --augment-level, --size, --seed and --init-model
+    """--schedule, --warmup-epochs, --label-smoothing, --refresh-batchnorm, --augment/--no-augment, --augment-level, --size,
+    --seed and --init-model
     each change what the card records (against the preset's own value), a repeated seed repeats the run, and
     --init-model starts from that model.
     The full ResNet-50 at 40 x 40 (the smallest side it takes is 37) on 8 training images."""
@@ -178,13 +179,15 @@ def test_train_flags_reach_the_run_and_its_card(tmp_path):
     # The quick preset is without augmentation; a learning rate of 1e-9 keeps the weights where they started.
     b = _train(data, tmp_path / "b" / "m.keras", "--preset", "quick", "--schedule", "cosine", "--augment",
                "--augment-level", "camera", "--seed", "4", "--lr", "1e-9", "--warmup-epochs", "0.5",
-               "--label-smoothing", "0.25",
+               "--label-smoothing", "0.25", "--refresh-batchnorm",
                "--init-model", str(tmp_path / "a" / "m.keras"))
     assert b["settings"]["preset"] == "quick" and b["settings"]["augment"] is True
     assert a["settings"]["augment_level"] == "basic" and b["settings"]["augment_level"] == "camera"
     assert b["settings"]["schedule"] == "cosine" and b["seed"] == 4
     assert a["settings"]["warmup_epochs"] == 0 and b["settings"]["warmup_epochs"] == 0.5
     assert a["settings"]["label_smoothing"] == 0 and b["settings"]["label_smoothing"] == 0.25
+    assert a["settings"]["refresh_batchnorm"] is False and "batchnorm_recounted_over" not in a
+    assert b["settings"]["refresh_batchnorm"] is True and b["batchnorm_recounted_over"] > 0
     assert b["initial_model"] == str(tmp_path / "a" / "m.keras")
     start, _ = load_model(tmp_path / "a" / "m.keras")
     tuned, _ = load_model(tmp_path / "b" / "m.keras")
