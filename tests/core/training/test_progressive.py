@@ -148,6 +148,7 @@ def test_the_bench_presets_are_runnable_but_not_offered():
     assert (before.epochs, before.batch_size, before.learning_rate, before.label_smoothing) == (12, 16, 2e-3, 0.0)
     quick = settings_for("quick")
     assert (quick.epochs, quick.batch_size, quick.learning_rate, quick.label_smoothing) == (8, 32, 3e-3, 0.1)
+    assert quick.refresh_batchnorm and not before.refresh_batchnorm  # quick-12 stays as it was
     assert not set(BENCH_ONLY) & set(PRESETS)  # not offered in the app or the CLI
 
 
