@@ -1,7 +1,9 @@
 """The Train tab's left column: which data, which preset and settings, which device, and the run buttons.
 
 Presets come from :mod:`core.training.presets`; editing any field switches the
-preset to "Custom".  The panel turns its fields into ``TrainSettings``
+preset to "Custom (from X)": the fields as edited, on top of preset X's hidden
+settings (the quick preset's label smoothing and BatchNorm recount, the
+notebook's initialisation …), so an edit changes only what it shows.  The panel turns its fields into ``TrainSettings``
 (:meth:`SettingsPanel.train_settings`, :meth:`SettingsPanel.finetune_settings`)
 and remembers them in QSettings; starting and stopping are the controller's job.
 """
@@ -28,8 +30,8 @@ from gui.settings import get_bool, get_float, get_int, get_str
 from gui.widgets import MUTED
 
 DATASETS = [("SIGNS (data folder)", "signs"), ("My collected samples", "collected"), ("Another folder…", "folder")]
-# The quick preset's time: 1 min 36 s end to end on a 2-core Intel Xeon, 1 min 57 s in the app (docs/model.md,
-# "Intel Xeon with AMX"); the upper end allows for a slower CPU and the live view beside it (bench/README.md).
+# The quick preset's time: 1 min 32 s end to end on a 2-core Intel Xeon, 1 min 55 s in the app (docs/model.md,
+# "Precise BatchNorm"); the upper end allows for a slower CPU and the live view beside it (bench/README.md).
 PRESET_LABELS = {"quick": "Quick (about 1½–3 min)", "standard": "Standard",
                  "notebook": "Notebook (2 epochs)", "ship": "Ship (the shipped model's recipe)"}
 PRESET_TIPS = {"quick": "The classroom demo: about 1½–3 minutes on a 2-core CPU (the longer end while the camera "
@@ -44,6 +46,7 @@ class SettingsPanel(QGroupBox):
         self.custom_folder = ""  # the "Another folder…" dataset
         self._wanted_device = "cpu"  # from QSettings; chosen once the device list is known
         self._applying = False
+        self._base = "quick"  # the preset the fields were last filled from: "Custom" keeps its hidden settings
         self._make_fields()
         self._make_buttons()
         self._lay_out()
@@ -122,6 +125,8 @@ class SettingsPanel(QGroupBox):
     def apply_preset(self, name: str) -> None:
         """Fill the visible fields from preset ``name`` (the preset list keeps its choice)."""
         st = settings_for(name)
+        self._base = name
+        self._show_custom_base()
         self._applying = True
         self.epochs.setValue(st.epochs)
         self.batch_size.setValue(st.batch_size)
@@ -135,6 +140,13 @@ class SettingsPanel(QGroupBox):
         if key != "custom":
             self.apply_preset(key)
 
+    def _show_custom_base(self) -> None:
+        i = self.preset_combo.findData("custom")
+        name = self._base.capitalize()
+        self.preset_combo.setItemText(i, f"Custom (from {name})")
+        self.preset_combo.setItemData(i, f"The fields as you set them, with the {name} preset's other settings",
+                                      Qt.ItemDataRole.ToolTipRole)
+
     def _edited(self, *_) -> None:
         if self._applying:
             return
@@ -146,10 +158,12 @@ class SettingsPanel(QGroupBox):
         self.preset_combo.blockSignals(False)
 
     def train_settings(self):
-        """The fields as ``TrainSettings``; a preset's hidden settings (init, schedule …) come along."""
+        """The fields as ``TrainSettings``; a preset's hidden settings (init, schedule …) come along.
+
+        "Custom" is the fields on the preset they were last filled from (``train/base_preset``)."""
         preset = self.preset_combo.currentData()
         return settings_for(
-            "standard" if preset == "custom" else preset,
+            self._base if preset == "custom" else preset,
             epochs=self.epochs.value(), batch_size=self.batch_size.value(),
             learning_rate=float(self.learning_rate.value()), augment=self.augment.isChecked(),
             val_split=float(self.val_split.value()), seed=self.seed.value(), **self.device_settings(),
@@ -190,8 +204,10 @@ class SettingsPanel(QGroupBox):
         self.custom_folder = get_str(s, "train/folder", "")
         self._wanted_device = get_str(s, "train/device", "cpu")
         preset = get_str(s, "train/preset", "quick")
+        # Custom fields saved before 2026-12-04 were on the standard preset's hidden settings.
+        base = get_str(s, "train/base_preset", "standard") if preset == "custom" else preset
         self._choose_preset_quietly(preset)
-        self.apply_preset(preset if preset in PRESETS else "quick")
+        self.apply_preset(base if base in PRESETS and base not in BUTTON_PRESETS else "quick")
         if self.preset_combo.currentData() == "custom":
             self.epochs.setValue(get_int(s, "train/epochs", self.epochs.value()))
             self.batch_size.setValue(get_int(s, "train/batch_size", self.batch_size.value()))
@@ -206,6 +222,7 @@ class SettingsPanel(QGroupBox):
 
     def save_settings(self, s) -> None:
         s.setValue("train/preset", self.preset_combo.currentData())
+        s.setValue("train/base_preset", self._base)
         s.setValue("train/epochs", self.epochs.value())
         s.setValue("train/batch_size", self.batch_size.value())
         s.setValue("train/learning_rate", self.learning_rate.value())

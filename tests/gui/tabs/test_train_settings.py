@@ -1,5 +1,5 @@
 """The Train tab's settings panel, offscreen: presets fill the fields, fine-tuning uses the finetune preset,
-edits switch to Custom, and the fields survive a save and restore."""
+edits switch to Custom on the edited preset's hidden settings, and the fields survive a save and restore."""
 
 from __future__ import annotations
 
@@ -17,6 +17,11 @@ def panel(qtbot):
     p = SettingsPanel()
     qtbot.addWidget(p)
     return p
+
+
+# The settings a preset has beyond the panel's fields.
+HIDDEN = ("schedule", "init", "bn_momentum", "zero_gamma", "val_per_class", "restore_best", "label_smoothing",
+          "refresh_batchnorm", "find_hand")
 
 
 def _choose(panel, preset):
@@ -41,16 +46,41 @@ def test_choosing_a_preset_fills_the_fields_and_keeps_its_hidden_settings(panel,
     assert panel.augment.isChecked() == want.augment and panel.val_split.value() == pytest.approx(want.val_split)
     got = panel.train_settings()
     assert got.preset == preset
-    for f in ("schedule", "init", "bn_momentum", "zero_gamma", "val_per_class", "restore_best", "label_smoothing"):
+    for f in HIDDEN:
         assert getattr(got, f) == getattr(want, f), f
 
 
-def test_editing_a_field_switches_to_custom_which_trains_with_the_standard_hidden_settings(panel):
-    _choose(panel, "notebook")
+@pytest.mark.parametrize("preset", ["quick", "notebook"])
+def test_editing_a_field_switches_to_custom_which_keeps_the_edited_preset_s_hidden_settings(panel, preset):
+    _choose(panel, "standard")
+    _choose(panel, preset)
     panel.epochs.setValue(7)
     assert panel.preset_combo.currentData() == "custom" and panel.epochs.value() == 7
-    got, standard = panel.train_settings(), settings_for("standard")
-    assert got.epochs == 7 and got.init == standard.init and got.schedule == standard.schedule
+    assert panel.preset_combo.currentText() == f"Custom (from {preset.capitalize()})"
+    got, base = panel.train_settings(), settings_for(preset)
+    assert got.epochs == 7 and got.batch_size == base.batch_size
+    for f in HIDDEN:  # quick: smoothing and the recount; notebook: glorot, momentum 0.99, whole photos
+        assert getattr(got, f) == getattr(base, f), f
+    assert dataclasses.asdict(got) != dataclasses.asdict(settings_for("standard", epochs=7))
+
+
+def test_custom_remembers_which_preset_it_was_edited_from(qtbot, panel, tmp_path):
+    s = QSettings(str(tmp_path / "app.ini"), QSettings.Format.IniFormat)
+    _choose(panel, "notebook")
+    panel.learning_rate.setValue(0.002)
+    panel.save_settings(s)
+    again = SettingsPanel()
+    qtbot.addWidget(again)
+    again.restore_settings(s)
+    got = again.train_settings()
+    assert again.preset_combo.currentText() == "Custom (from Notebook)"
+    assert got.learning_rate == pytest.approx(0.002) and got.init == "glorot" and not got.find_hand
+    s.remove("train/base_preset")  # saved by a version before the base was kept: the standard preset's
+    old = SettingsPanel()
+    qtbot.addWidget(old)
+    old.restore_settings(s)
+    assert old.preset_combo.currentText() == "Custom (from Standard)"
+    assert old.train_settings().init == settings_for("standard").init and old.learning_rate.value() == pytest.approx(0.002)
 
 
 @pytest.mark.parametrize(("epochs", "batch"), [(12, 32), (3, 8)])
