@@ -11,13 +11,12 @@ seed-to-seed noise of training.  Writes ``bench/results/bn-refresh-PRESET.md``.
 
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
 import sys
 import time
 
-from bench.common import RESULTS, cpu_model, data_dir, emit, run_worker, setting_overrides
+from bench.common import RESULTS, cpu_model, data_dir, emit, run_worker, seed_sweep_parser, setting_overrides
 
 
 def _worker(preset: str, seed: int, overrides: dict) -> None:
@@ -75,11 +74,8 @@ def _table(preset: str, overrides: dict, rows: list[dict]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--seeds", default="0,1,2")
+    p = seed_sweep_parser(__doc__.splitlines()[0])
     p.add_argument("--preset", default="quick")
-    p.add_argument("--worker-seed", type=int, help=argparse.SUPPRESS)
-    p.add_argument("overrides", nargs="*", help="setting=value, e.g. epochs=7")
     args = p.parse_args(argv)
     overrides = setting_overrides(args.overrides)
     if args.worker_seed is not None:

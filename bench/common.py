@@ -11,6 +11,7 @@ line ``BENCH_JSON {...}`` as its last output.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import statistics
@@ -47,6 +48,17 @@ def setting_overrides(items: list[str]) -> dict:
         return text
 
     return {k: value(v) for k, v in (item.split("=", 1) for item in items)}
+
+
+def seed_sweep_parser(description: str) -> argparse.ArgumentParser:
+    """The arguments of a bench that trains a preset once per seed in a fresh worker process:
+    ``--seeds 0,1,2``, the hidden ``--worker-seed N`` of one worker, and ``setting=value`` overrides
+    (:func:`setting_overrides`)."""
+    p = argparse.ArgumentParser(description=description)
+    p.add_argument("--seeds", default="0,1,2")
+    p.add_argument("--worker-seed", type=int, help=argparse.SUPPRESS)
+    p.add_argument("overrides", nargs="*", help="setting=value, e.g. epochs=7 learning_rate=3e-3")
+    return p
 
 
 def emit(result: dict) -> None:

@@ -10,12 +10,11 @@ and 6 epochs; ``bench.quick`` then times a chosen preset end to end.
 
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
 import sys
 
-from bench.common import cpu_model, data_dir, emit, run_worker, setting_overrides
+from bench.common import cpu_model, data_dir, emit, run_worker, seed_sweep_parser, setting_overrides
 
 
 def _worker(seed: int, overrides: dict) -> None:
@@ -30,10 +29,7 @@ def _worker(seed: int, overrides: dict) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--seeds", default="0,1,2")
-    p.add_argument("--worker-seed", type=int, help=argparse.SUPPRESS)
-    p.add_argument("overrides", nargs="*", help="setting=value, e.g. epochs=7 learning_rate=3e-3")
+    p = seed_sweep_parser(__doc__.splitlines()[0])
     args = p.parse_args(argv)
     overrides = setting_overrides(args.overrides)
     if args.worker_seed is not None:

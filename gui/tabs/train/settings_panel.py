@@ -3,7 +3,8 @@
 Presets come from :mod:`core.training.presets`; editing any field switches the
 preset to "Custom (from X)": the fields as edited, on top of preset X's hidden
 settings (the quick preset's label smoothing and BatchNorm recount, the
-notebook's initialisation …), so an edit changes only what it shows.  The panel turns its fields into ``TrainSettings``
+notebook's initialisation …), so an edit changes only what it shows.  The
+panel turns its fields into ``TrainSettings``
 (:meth:`SettingsPanel.train_settings`, :meth:`SettingsPanel.finetune_settings`)
 and remembers them in QSettings; starting and stopping are the controller's job.
 """
