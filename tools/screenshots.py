@@ -127,7 +127,8 @@ def main(argv=None) -> int:
     # Model: the summary table and the picture, block 3a selected.
     if "model" in tabs:
         win.tabs.setCurrentWidget(win.model_tab)
-        wait(app, lambda: win.model_tab.report is not None)
+        # The metadata shows at once (LiteRT engine); the table and the picture once Keras has loaded.
+        wait(app, lambda: win.model_tab.report is not None and bool(win.model_tab.report.summary))
         if any(b.key == "3a" for b in win.model_tab.arch.blocks):
             win.model_tab.select_block("3a")
         shot("model")

@@ -82,3 +82,21 @@ def test_architecture_picture_and_block_selection(model_window):
     assert tab.arch.selected == "3a" and sorted(selected) == sorted(block.layers)
     assert "res3a_branch1" in selected and all("3a" in n or n.startswith(("add", "activation")) for n in selected)
     assert sum(len(b.layers) for b in tab.arch.blocks) == 177
+
+
+def test_training_text_counts_every_stage_of_a_staged_model():
+    import json
+    from pathlib import Path
+
+    from gui.tabs.model.view import ModelTab
+
+    one = {"settings": {"batch_size": 32, "learning_rate": 0.001}, "seed": 0, "epochs": [{}] * 3}
+    assert ModelTab._training_text(one) == "trained 3 epochs, batch 32, learning rate 0.001, seed 0"
+    assert ModelTab._training_text(dict(one, epochs=[{}])).startswith("trained 1 epoch, ")
+    # The shipped model's card is its last stage's, with the earlier stages listed: all of them are counted.
+    card = json.loads((Path(__file__).resolve().parents[2] / "assets/models/handsign_resnet50.json").read_text())
+    stages = card["stages"]
+    total = len(card["epochs"]) + sum(len(s["epochs"]) for s in stages)
+    text = ModelTab._training_text(card)
+    assert text.startswith(f"trained in {len(stages) + 1} stages, {total} epochs in all (the last: "
+                           f"{len(card['epochs'])} epochs, batch 32")

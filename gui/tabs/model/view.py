@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from gui.tabs.model.architecture import ArchitectureView
 from gui.widgets import big_font
+from gui.wording import counted
 
 ENGINE_NAMES = {"litert": "LiteRT (no TensorFlow)", "tflite": "TensorFlow Lite", "tensorflow": "TensorFlow"}
 COLUMNS = ["#", "Name", "Type", "Output shape", "Params", "Connected to"]
@@ -116,9 +117,7 @@ class ModelTab(QWidget):
         if card.get("test"):
             bits.append(f"Test accuracy {card['test'].get('accuracy', 0):.1%}")
         if card.get("settings"):
-            st = card["settings"]
-            bits.append(f"trained {len(card.get('epochs', []))} epochs, batch {st.get('batch_size')}, "
-                        f"learning rate {st.get('learning_rate')}, seed {card.get('seed')}")
+            bits.append(self._training_text(card))
         if card.get("dataset"):
             bits.append(f"on {card['dataset'].get('kind', '')} data ({card['dataset'].get('train', '?')} training images)")
         bits.append("classes: " + ", ".join(report.class_names))
@@ -149,6 +148,18 @@ class ModelTab(QWidget):
         self.arch.set_blocks(report.blocks, "the architecture is drawn once the Keras model has loaded (in the "
                              "background; the Classify tab keeps running)" if not report.summary else
                              "the architecture appears when a model is loaded")
+
+    @staticmethod
+    def _training_text(card: dict) -> str:
+        """How the model was trained; a model trained in stages (the shipped one) counts them all."""
+        st, epochs = card["settings"], len(card.get("epochs", []))
+        last = f"batch {st.get('batch_size')}, learning rate {st.get('learning_rate')}, seed {card.get('seed')}"
+        stages = [s for s in card.get("stages") or [] if isinstance(s, dict)]
+        if not stages:
+            return f"trained {counted(epochs, 'epoch')}, {last}"
+        total = epochs + sum(len(s.get("epochs", [])) for s in stages)
+        return (f"trained in {len(stages) + 1} stages, {counted(total, 'epoch')} in all "
+                f"(the last: {counted(epochs, 'epoch')}, {last})")
 
     @staticmethod
     def _totals_text(report, s: dict) -> str:

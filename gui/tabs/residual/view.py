@@ -30,6 +30,7 @@ from gui.tabs.residual.history import CompareHistory
 from gui.widgets import MessageBanner, big_font
 from gui.widgets.gradient_map import GradientMap
 from gui.widgets.plots import plain_numbers
+from gui.wording import counted
 
 pg.setConfigOptions(background="w", foreground="#222")  # as the Train tab's plots
 
@@ -197,4 +198,4 @@ class ResidualView(QWidget):
         self.progress.setValue(100)
         self.progress.setFormat("stopped" if stopped else "done")
         took = "" if seconds is None else f" in {seconds:.0f} s"
-        self.status_label.setText(f"{'Stopped' if stopped else 'Done'} after {epochs} epoch(s){took}")
+        self.status_label.setText(f"{'Stopped' if stopped else 'Done'} after {counted(epochs, 'epoch')}{took}")

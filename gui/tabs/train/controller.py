@@ -194,10 +194,15 @@ class TrainController(QObject):
         self._set_running(False)
         self.outcome = outcome
         self.redraw(force=True)
+        finetune = self.job is not None and self.job.settings.preset == "finetune"
         if outcome is None:
+            self.panel.clear_finetune()
             self.live.show_not_trained()
             return
         r = outcome.result
+        if finetune:
+            images = int((r.run_card or {}).get("dataset", {}).get("train", 0))
+            self.panel.show_finetune_done(self.job.settings, len(r.history), images, Path(self.job.initial_model).name)
         self.live.show_done(r.status == "stopped", len(r.history), time.monotonic() - self._started_at)
         self.results.show_results(outcome, has_model=r.model_path is not None and Path(r.model_path).exists())
 

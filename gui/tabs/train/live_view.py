@@ -17,6 +17,7 @@ from gui.tabs.train.history import CurveHistory
 from gui.widgets import BAD, GOOD, ImageStrip, MessageBanner, big_font
 from gui.widgets.plots import plain_numbers
 from gui.widgets.projection import ProjectionView
+from gui.wording import counted
 
 pg.setConfigOptions(antialias=True, background="w", foreground="#222")
 
@@ -200,4 +201,4 @@ class LiveView(QWidget):
         self.progress.setRange(0, 100)
         self.progress.setValue(100)
         self.progress.setFormat("stopped" if stopped else "done")
-        self.epoch_label.setText(f"{'Stopped' if stopped else 'Done'} after {epochs} epoch(s) in {format_eta(seconds)}")
+        self.epoch_label.setText(f"{'Stopped' if stopped else 'Done'} after {counted(epochs, 'epoch')} in {format_eta(seconds)}")

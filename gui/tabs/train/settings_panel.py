@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 from core.training.presets import PRESETS, settings_for
 from gui.settings import get_bool, get_float, get_int, get_str
 from gui.widgets import MUTED
+from gui.wording import counted
 
 DATASETS = [("SIGNS (data folder)", "signs"), ("My collected samples", "collected"), ("Another folder…", "folder")]
 # The quick preset's time: 1 min 32 s end to end on a 2-core Intel Xeon, 1 min 55 s in the app (docs/model.md,
@@ -189,6 +190,17 @@ class SettingsPanel(QGroupBox):
                                    "The fields above are for training anew.")
         self.finetune_note.show()
 
+    def show_finetune_done(self, st, epochs: int, images: int, model_name: str) -> None:
+        """The fine-tune ended: what it was, kept in view until the next run, so the fields are not mistaken for it."""
+        self.finetune_note.setText(f"Fine-tuned {model_name} on {counted(images, 'collected sample')}: "
+                                   f"{counted(epochs, 'epoch')}, batch {st.batch_size}, learning rate "
+                                   f"{st.learning_rate:g}. Try it with Use this model; the fields above are for "
+                                   "training anew.")
+        self.finetune_note.show()
+
+    def clear_finetune(self) -> None:
+        self.finetune_note.hide()
+
     def device(self) -> str:
         """The device combo's choice: ``"cpu"``, ``"gpu:N"`` or :data:`ALL_GPUS`."""
         return self.device_combo.currentData() or "cpu"
@@ -288,7 +300,7 @@ class SettingsPanel(QGroupBox):
         self.pause_button.setEnabled(running)
         self.pause_button.setText("Pause")
         self.stop_button.setEnabled(running)
-        if not running:
+        if running:  # a fine-tune's note stays after it, until the next run
             self.finetune_note.hide()
         for w in (self.dataset_combo, self.preset_combo, self.epochs, self.batch_size, self.learning_rate,
                   self.augment, self.val_split, self.seed, self.max_per_class, self.device_combo):

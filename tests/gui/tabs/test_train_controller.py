@@ -66,7 +66,7 @@ def test_worker_reports_reach_the_views(tab, qtbot, tiny_model_file):
     assert tab.results.currentIndex() == 1 and "50.0%" in tab.test_label.text()
     assert np.asarray(tab.confusion.matrix).tolist() == [[1, 1], [1, 1]]
     assert "(2)" in tab.wrong_title.text() and [cap for _, cap, _ in tab.wrong.items] == ["a → b", "b → a"]
-    assert tab.progress.format() == "done" and tab.epoch_label.text().startswith("Done after 1 epoch(s)")
+    assert tab.progress.format() == "done" and tab.epoch_label.text().startswith("Done after 1 epoch in")
     assert tab.use_button.isEnabled() and tab.save_button.isEnabled()
     with qtbot.waitSignal(tab.use_model_requested, timeout=1_000) as used:
         tab.use_button.click()
