@@ -102,7 +102,7 @@ def room_evals(evals: dict[str, Split], backgrounds: str, draws: int = 1) -> dic
     """Synthetic real-room splits from the kept-back background photos (tools/rooms.py); the room crops
     ``draws`` times over."""
     from core.data.scenes import SceneBank
-    from tools.rooms import room_crops, room_frames
+    from tools.rooms import PlainWalls, room_crops, room_frames
 
     bank = SceneBank.from_folder(backgrounds, part="eval")
     if bank is None:
@@ -112,6 +112,9 @@ def room_evals(evals: dict[str, Split], backgrounds: str, draws: int = 1) -> dic
         out["sld_val_persons_rooms"] = room_crops(evals["sld_val_persons"], bank, seed=13, draws=draws)
         out["sld_val_persons_frames"], missed = room_frames(evals["sld_val_persons"], bank)
         print(f"room frames: no hand found in {missed} of {len(out['sld_val_persons_frames'])}", flush=True)
+        walls, missed = room_frames(evals["sld_val_persons"], PlainWalls(), sides=(100, 180))
+        out["sld_val_persons_wall_frames"] = walls
+        print(f"plain-wall frames: no hand found in {missed} of {len(walls)}", flush=True)
     return out
 
 

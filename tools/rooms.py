@@ -11,7 +11,8 @@ photos that training never sees (``core.data.scenes``, ``part="eval"``):
   room photo, then found, framed and cropped by the app's own pipeline
   (:class:`core.hands.framing.HandFraming`).  A frame where no hand is found
   gets label -1, so it counts as wrong (the kept-back "full frames, hand
-  small in the frame").
+  small in the frame"); on :class:`PlainWalls` too, for the kept-back
+  "different person at a plain wall".
 """
 
 from __future__ import annotations
@@ -62,8 +63,30 @@ def _paste_hand(frame: np.ndarray, photo: np.ndarray, side: int, x: int, y: int)
     return frame
 
 
-def room_frames(split: Split, bank, seed: int = 12, size=(64, 64)) -> tuple[Split, int]:
-    """(the framed crops, labels -1 where no hand was found; how many had no hand)."""
+# Paint colours of plain walls (RGB): white, off-white, beige, grey, pale blue, pale green, sand.
+WALL_COLOURS = ((240, 240, 240), (235, 230, 220), (210, 200, 185), (170, 170, 170), (190, 210, 225),
+                (215, 225, 205), (225, 210, 190), (200, 205, 210))
+
+
+class PlainWalls:
+    """640 x 480 plain painted walls, lit unevenly, with sensor noise: :func:`room_frames`'s backdrops for the
+    kept-back "different person at a plain wall, hand small in the frame"."""
+
+    def __init__(self, n: int = 40, seed: int = 5):
+        rng = np.random.default_rng(seed)
+        gy, gx = np.mgrid[0:480, 0:640].astype(np.float32)
+        self.photos = []
+        for _ in range(n):
+            paint = np.asarray(WALL_COLOURS[int(rng.integers(len(WALL_COLOURS)))], np.float32) * rng.uniform(0.75, 1.05)
+            light = 1 + rng.uniform(-0.15, 0.15) * (gx / 640 - 0.5) + rng.uniform(-0.15, 0.15) * (gy / 480 - 0.5)
+            wall = paint * light[..., None] + rng.normal(0, 3, (480, 640, 3))
+            self.photos.append(np.clip(wall, 0, 255).astype(np.uint8))
+
+
+def room_frames(split: Split, bank, seed: int = 12, size=(64, 64), sides=(150, 300)) -> tuple[Split, int]:
+    """(the framed crops, labels -1 where no hand was found; how many had no hand).
+
+    Each hand is pasted ``sides[0]`` to ``sides[1]`` pixels square into a 640 x 480 frame of ``bank``."""
     import cv2
 
     from core.hands.framing import HandFraming
@@ -76,7 +99,7 @@ def room_frames(split: Split, bank, seed: int = 12, size=(64, 64)) -> tuple[Spli
         photo = read_image(path)
         backdrop = bank.photos[int(rng.integers(len(bank.photos)))]
         frame = cv2.resize(backdrop, (640, 480), interpolation=cv2.INTER_LINEAR)
-        side = int(rng.integers(150, 300))
+        side = int(rng.integers(*sides))
         frame = _paste_hand(frame, photo, side, int(rng.integers(0, 640 - side)), int(rng.integers(0, 480 - side)))
         region = framing(frame)
         xs.append(crop_resize(frame, size, region))

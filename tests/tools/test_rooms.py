@@ -6,7 +6,7 @@ import numpy as np
 from core.data.scenes import SceneBank
 from core.data.splits import Split
 from tools.recipes import build_parser, recipe_command, ship_settings
-from tools.rooms import room_crops
+from tools.rooms import PlainWalls, room_crops, room_frames
 
 
 def _hands(n=6):
@@ -41,3 +41,27 @@ def test_room_draws_reach_the_rerun_command_and_score_defaults_to_eight():
     b = build_parser().parse_args(["ship", "--data", "D", "--backgrounds", "B"])
     assert recipe_command(b, ship_settings(b)).endswith("--backgrounds B")
     assert build_parser().parse_args(["score", "m.keras", "--data", "D"]).room_draws == 8
+
+
+def test_plain_walls_are_plain_and_differ():
+    walls = PlainWalls(n=6, seed=5).photos
+    assert len(walls) == 6 and all(w.shape == (480, 640, 3) and w.dtype == np.uint8 for w in walls)
+    for w in walls:
+        patch = w[200:264, 300:364].astype(float)
+        assert patch.std(axis=(0, 1)).max() < 8  # a painted wall: noise, no texture
+    means = np.array([w.mean(axis=(0, 1)) for w in walls])
+    assert np.ptp(means, axis=0).max() > 20  # other paints and light
+
+
+def test_plain_wall_frames_find_small_real_hands(sld_dir):
+    from tools.recipes import load_sld
+
+    people = load_sld(sld_dir).val
+    some = Split(people.x[:12], people.y[:12], people.files[:12])
+    framed, missed = room_frames(some, PlainWalls(n=4), sides=(100, 180))
+    assert framed.x.shape == (12, 64, 64, 3) and missed == int(np.sum(framed.y == -1))
+    assert missed <= 1, missed  # a hand of 100-180 px on a plain wall is found (all 131 held-out hands here)
+    found = framed.y >= 0
+    np.testing.assert_array_equal(framed.y[found], some.y[found])
+    # The crop is the hand's square, not the wall: a found hand's crop is far from plain.
+    assert all(framed.x[i].astype(float).std() > 15 for i in np.flatnonzero(found))
