@@ -10,8 +10,10 @@ shared: compare the ratios):
 * ``track_full`` / ``track_lite``: ``read_frame(clf, frame, finder=HandFinder(...))``
   on a video-like sequence, a hand moving back and forth across a cluttered
   room: tracking (the palm detector runs only when the tracker has lost the hand;
-  the landmark model on every other frame; ``track_lite`` is the app's), then the
-  classifier on the hand's square; ``track_*_every``: the landmark model on every frame;
+  the landmark model on every third frame, the square moving on at the hand's
+  velocity between; ``track_lite`` is the app's), then the classifier on the
+  hand's square; ``track_lite_2``: the app before 2026-12-04 (every other frame,
+  the square held); ``track_*_every``: the landmark model on every frame;
 * ``no_hand_full`` / ``no_hand_lite``: the same on the empty room: the palm
   detector on one search window a frame, nothing to classify;
 * ``still_full``: ``read_frame(..., still=True)`` on one frame of the sequence
@@ -73,7 +75,7 @@ class Variant:
 
 
 def per_frame(clf, sequence, empty, rounds: int, per_round: int) -> dict:
-    from core.hands.finder import HandFinder
+    from core.hands.finder import TRACK_EVERY, HandFinder
     from core.hands.models import LANDMARK_LITE_MODEL, LANDMARK_MODEL
     from core.hands.reading import read_frame
     from core.inference.region import CENTRE, crop_region
@@ -82,10 +84,13 @@ def per_frame(clf, sequence, empty, rounds: int, per_round: int) -> dict:
     models = {"full": LANDMARK_MODEL, "lite": LANDMARK_LITE_MODEL}
     variants = {"classify": Variant(lambda f: read_frame(clf, f, region=region, bgr=True), sequence)}
     # One finder per variant: the empty room must not reset the tracking variants' hand.  The app's
-    # finder runs the lite landmark model on every other tracked frame (track_every=2); "_every" on each.
-    for name, model, every in (("full", LANDMARK_MODEL, 2), ("lite", LANDMARK_LITE_MODEL, 2),
-                               ("full_every", LANDMARK_MODEL, 1), ("lite_every", LANDMARK_LITE_MODEL, 1)):
-        fd = HandFinder(landmark_model=model, video_landmark_model=model, track_every=every)
+    # finder runs the lite landmark model on every third tracked frame (TRACK_EVERY), the square moving
+    # on between; "_2" is the app before 2026-12-04 (every other frame, the square held), "_every" each frame.
+    for name, model, every, gain in (("full", LANDMARK_MODEL, TRACK_EVERY, 0.3),
+                                     ("lite", LANDMARK_LITE_MODEL, TRACK_EVERY, 0.3),
+                                     ("lite_2", LANDMARK_LITE_MODEL, 2, 0.0),
+                                     ("full_every", LANDMARK_MODEL, 1, 0.3), ("lite_every", LANDMARK_LITE_MODEL, 1, 0.3)):
+        fd = HandFinder(landmark_model=model, video_landmark_model=model, track_every=every, velocity_gain=gain)
         variants[f"track_{name}"] = Variant(lambda f, fd=fd: read_frame(clf, f, finder=fd, bgr=True), sequence)
     for name, model in models.items():
         fd = HandFinder(landmark_model=model, video_landmark_model=model)

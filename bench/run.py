@@ -162,9 +162,11 @@ def hands_rows(hd: dict | None, row) -> None:
     pf, det = hd["per_frame"], hd["detection"]
     base = pf["classify"]
     row(f"hands: CPU \"{hd['cpu_model']}\", load average {hd['loadavg_1m']}", "", "", "", "")
-    for key, label in (("track_lite", "hand finding (tracking, lite landmarks every other frame: the app) "
-                                      "+ classification"),
-                       ("track_full", "hand finding (tracking, full landmarks every other frame) + classification"),
+    for key, label in (("track_lite", "hand finding (tracking, lite landmarks every third frame, the square moving "
+                                      "on between: the app) + classification"),
+                       ("track_lite_2", "hand finding (tracking, lite landmarks every other frame, the square held: "
+                                        "the app before 2026-12-04) + classification"),
+                       ("track_full", "hand finding (tracking, full landmarks every third frame) + classification"),
                        ("track_full_every", "hand finding (tracking, full landmarks every frame) + classification"),
                        ("track_lite_every", "hand finding (tracking, lite landmarks every frame) + classification"),
                        ("no_hand_full", "no-hand frame (palm detector, one window a frame), full landmarks"),

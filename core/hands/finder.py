@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.hands.crop import SquareSmoother, hand_square, square_region
+from core.hands.crop import SquareTracker, hand_square, square_region
 from core.hands.landmarks import PRESENCE, LandmarkModel, RotatedRect, rect_from_landmarks, rect_from_palm
 from core.hands.models import LANDMARK_LITE_MODEL, LANDMARK_MODEL, PALM_MODEL, open_interpreter
 from core.hands.palm import INPUT as PALM_INPUT
@@ -26,8 +26,12 @@ WHOLE_IMAGE_SCALES = (1.0, 1.3)
 # A hand the tracker follows needs MediaPipe's 0.5; a new one 0.8: on 120 photos without hands 0.5 took 5
 # (statues, crowds, leaves), 0.8 one, and it cost one of 131 small hands in room frames (docs/hands.md).
 NEW_HAND_PRESENCE = 0.8
-PALMS_TRIED = 2
-TRACK_EVERY = 2  # while tracking a video, the landmark model runs on every other frame (bench/results/hands.md)  # palm candidates per search window checked by the landmark model
+PALMS_TRIED = 2  # palm candidates per search window checked by the landmark model
+# While tracking a video, the landmark model runs on every third frame, and the square and the next landmark
+# crop move on at the hand's velocity between (crop.SquareTracker): per frame 1.05x the int8 classification
+# alone at p50, 1.6x on the mean, against 2.4x / 1.8x for every other frame (bench/results/hands.md); a still
+# hand reads as before, a moving one 1-2 points fewer frames right (bench/results/tracking.md).
+TRACK_EVERY = 3
 ZOOMED_TILE = 0.6  # the smallest search windows, as a share of the frame's short side
 
 
@@ -87,8 +91,9 @@ class HandFinder:
 
     def __init__(self, *, landmark_model: str = LANDMARK_MODEL, video_landmark_model: str = LANDMARK_LITE_MODEL,
                  threads: int | None = None,
-                 smoothing: float = 0.5, presence: float = PRESENCE, new_hand_presence: float = NEW_HAND_PRESENCE,
-                 track_every: int = TRACK_EVERY):
+                 smoothing: float = 0.5, velocity_gain: float = 0.3, presence: float = PRESENCE,
+                 new_hand_presence: float = NEW_HAND_PRESENCE, track_every: int = TRACK_EVERY,
+                 roi_follows: bool = True):
         self._palms = PalmDetector(open_interpreter(PALM_MODEL, threads))
         self._landmarks = LandmarkModel(open_interpreter(landmark_model, threads))
         # On video the lite landmark model: found every hand the full one found on 1,152 photos, at half
@@ -96,20 +101,22 @@ class HandFinder:
         self._video_landmarks = (self._landmarks if video_landmark_model == landmark_model
                                  else LandmarkModel(open_interpreter(video_landmark_model, threads)))
         self._video = False  # which of the two the current call uses
-        self._smoother = SquareSmoother(smoothing)
+        self._squares = SquareTracker(smoothing, velocity_gain)
         self.presence = float(presence)  # to keep following a hand
         self.new_hand_presence = max(self.presence, float(new_hand_presence))  # to take a new one
         self._next: RotatedRect | None = None
         self._searches = 0  # frames searched since the hand was lost: picks this frame's extra window
         self.track_every = max(1, int(track_every))
+        self.roi_follows = roi_follows
         self._last: Hand | None = None  # the last hand the landmark model placed, and frames since
         self._reused = 0
+        self._frame_size = (0, 0)
 
     def reset(self) -> None:
         """Forget the tracked hand (a new source, a jump in the video)."""
         self._next = None
         self._last = None
-        self._smoother.reset()
+        self._squares.reset()
 
     def _video_windows(self, frame) -> list[tuple[int, int, int]]:
         """While searching a video, one window a frame: the whole frame every other frame, the others in turn.
@@ -163,24 +170,43 @@ class HandFinder:
         h, w = frame.shape[:2]
         square = hand_square(points, w, h)
         if smooth:
-            square = self._smoother.add(square, aspect=w / h)
+            square = self._squares.add(square, aspect=w / h, frames=self._reused + 1)
         return Hand(points, float(presence), square, square_region(square, w, h), tracked)
+
+    def _landmark_crop(self, frame) -> RotatedRect:
+        """Where to look for the followed hand: the last landmarks' crop, moved on at the hand's velocity."""
+        rect = self._next
+        if not self.roi_follows:
+            return rect
+        dx, dy = self._squares.shift(self._reused + 1)
+        h, w = frame.shape[:2]
+        return RotatedRect(rect.cx + dx * w, rect.cy + dy * h, rect.side, rect.angle)
+
+    def _carried_on(self, frame) -> Hand:
+        """The last placed hand on a frame between placings: its square moved on at the hand's velocity."""
+        h, w = frame.shape[:2]
+        last = self._last
+        square = self._squares.predict(self._reused)
+        if square is None or (h, w) != self._frame_size:
+            return last
+        moved = np.array([(square[0] - last.square[0]) * w, (square[1] - last.square[1]) * h, 0.0], np.float32)
+        return Hand(last.landmarks + moved, last.presence, square, square_region(square, w, h), last.tracked)
 
     def find(self, frame: np.ndarray, *, bgr: bool = False) -> Hand | None:
         """The hand in this video frame, tracked from the last one when it can be.
 
         While a hand is tracked, the landmark model runs on every ``track_every``-th
-        frame; the frames between keep the last square (a hand moves a few pixels in
-        a thirtieth of a second, and the square is smoothed over frames anyway).
+        frame; on the frames between, the square moves on at the hand's velocity
+        (:class:`core.hands.crop.SquareTracker`), the last landmarks with it.
         """
         if self._last is not None and self._reused < self.track_every - 1:
             self._reused += 1
-            return self._last
+            return self._carried_on(frame)
         self._video = True
         frame, bgr = _frame(frame, bgr)
         points, tracked = None, False
         if self._next is not None:
-            points, presence = self._landmarks_at(frame, self._next, bgr, new=False)
+            points, presence = self._landmarks_at(frame, self._landmark_crop(frame), bgr, new=False)
             tracked = points is not None
         if points is None:
             points, presence = self._detect(frame, bgr, self._video_windows(frame))
@@ -190,6 +216,7 @@ class HandFinder:
         self._searches = 0
         self._next = rect_from_landmarks(points)
         self._last, self._reused = self._hand(frame, points, presence, tracked, smooth=True), 0
+        self._frame_size = frame.shape[:2]
         return self._last
 
     def find_in_image(self, image: np.ndarray, *, bgr: bool = False) -> Hand | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.hands.crop import MARGIN, PALM_SPAN, SquareSmoother, hand_square
+from core.hands.crop import MARGIN, PALM_SPAN, SquareTracker, hand_square
 
 
 def _hand(wrist, knuckle, spread):
@@ -25,8 +25,21 @@ def test_an_open_hand_is_framed_by_its_landmarks_and_a_fist_by_its_palm():
     assert abs(fist_side * 480 - 60 * PALM_SPAN) < 1e-3
 
 
-def test_the_smoother_averages_small_moves_and_restarts_on_a_jump():
-    s = SquareSmoother(0.5)
+def test_the_tracker_averages_small_moves_and_restarts_on_a_jump():
+    s = SquareTracker(0.5)
     assert s.add((0.5, 0.5, 0.3)) == (0.5, 0.5, 0.3)
     assert s.add((0.52, 0.5, 0.3))[0] == 0.51
     assert s.add((0.9, 0.1, 0.3)) == (0.9, 0.1, 0.3)  # another hand: no sliding across the frame
+
+
+def test_the_tracker_learns_a_steady_motion_and_predicts_it():
+    s = SquareTracker(0.5, velocity_gain=0.3)
+    assert s.predict(1) is None
+    for i in range(30):  # the centre moves 0.01 a frame; a placing every third frame
+        s.add((0.2 + 0.03 * i, 0.5, 0.3), frames=3)
+    cx, cy, side = s.predict(2)
+    assert abs(cx - (0.2 + 0.03 * 29 + 0.02)) < 2e-3 and abs(cy - 0.5) < 1e-9 and side == 0.3
+    still = SquareTracker(0.5, velocity_gain=0.0)  # no velocity: a moving average that lags and holds
+    for i in range(30):
+        still.add((0.2 + 0.03 * i, 0.5, 0.3), frames=3)
+    assert still.predict(2)[0] == still.predict(0)[0] < 0.2 + 0.03 * 29 - 0.02

@@ -54,15 +54,32 @@ def test_finds_a_hand_in_a_cluttered_room_and_tracks_it(finder, hand_photo):
     finder.track_every = 2
 
 
-def test_between_landmark_frames_the_last_square_is_kept_and_a_lost_hand_is_noticed(hand_photo):
-    finder = HandFinder(track_every=2)
+def test_between_landmark_frames_the_square_moves_on_with_the_hand_and_a_lost_hand_is_noticed(hand_photo):
+    finder = HandFinder(track_every=3)
     empty = room(seed=5)
-    frames = [paste(empty, hand_photo, 200 + 8 * i, 120, 220) for i in range(4)]
+    frames = [paste(empty, hand_photo, 200 + 8 * i, 120, 220) for i in range(9)]
     hands = [finder.find(f) for f in frames]
     assert all(h is not None for h in hands)
-    assert hands[1] is hands[0] and hands[3] is hands[2] and hands[2] is not hands[1]
-    answers = [finder.find(empty) for _ in range(2)]  # the hand leaves: noticed within track_every frames
+    placed = [0, 3, 6]  # the landmark model ran on these frames; the others carry its landmarks on with the square
+    for i, h in enumerate(hands):
+        if i not in placed:
+            last = hands[i - i % 3]
+            moved = np.array([(h.square[0] - last.square[0]) * 640, (h.square[1] - last.square[1]) * 480, 0])
+            np.testing.assert_allclose(h.landmarks, last.landmarks + moved, atol=1e-3)
+    cx = [h.square[0] for h in hands]
+    assert cx[1] == cx[2] == cx[0]  # one placing: no velocity yet, the square holds
+    assert cx[6] > cx[3] > cx[0]
+    assert cx[4] > cx[3] and cx[5] > cx[4] and cx[7] > cx[6] and cx[8] > cx[7]  # moving on with the hand
+    assert all(h.region.w == h.region.h and h.region.x >= 0 and h.region.x + h.region.w <= 640 for h in hands)
+    answers = [finder.find(empty) for _ in range(3)]  # the hand leaves: noticed within track_every frames
     assert answers[-1] is None
+
+
+def test_with_no_velocity_gain_the_square_holds_between_placings(hand_photo):
+    finder = HandFinder(track_every=3, velocity_gain=0.0)  # the tracker before 2026-12-04
+    empty = room(seed=5)
+    hands = [finder.find(paste(empty, hand_photo, 200 + 8 * i, 120, 220)) for i in range(6)]
+    assert hands[4].square == hands[5].square == hands[3].square
 
 
 def test_two_hands_the_nearer_one_wins(finder, hand_photo):
