@@ -200,11 +200,13 @@ class TrainController(QObject):
             self.live.show_not_trained()
             return
         r = outcome.result
+        saved = r.model_path is not None and Path(r.model_path).exists()
         if finetune:
             images = int((r.run_card or {}).get("dataset", {}).get("train", 0))
-            self.panel.show_finetune_done(self.job.settings, len(r.history), images, Path(self.job.initial_model).name)
+            self.panel.show_finetune_done(self.job.settings, len(r.history), images, Path(self.job.initial_model).name,
+                                          saved)
         self.live.show_done(r.status == "stopped", len(r.history), time.monotonic() - self._started_at)
-        self.results.show_results(outcome, has_model=r.model_path is not None and Path(r.model_path).exists())
+        self.results.show_results(outcome, has_model=saved)
 
     def use_model(self) -> None:
         if self.outcome is not None and self.outcome.result.model_path:

@@ -190,12 +190,17 @@ class SettingsPanel(QGroupBox):
                                    "The fields above are for training anew.")
         self.finetune_note.show()
 
-    def show_finetune_done(self, st, epochs: int, images: int, model_name: str) -> None:
-        """The fine-tune ended: what it was, kept in view until the next run, so the fields are not mistaken for it."""
-        self.finetune_note.setText(f"Fine-tuned {model_name} on {counted(images, 'collected sample')}: "
-                                   f"{counted(epochs, 'epoch')}, batch {st.batch_size}, learning rate "
-                                   f"{st.learning_rate:g}. Try it with Use this model; the fields above are for "
-                                   "training anew.")
+    def show_finetune_done(self, st, epochs: int, images: int, model_name: str, saved: bool = True) -> None:
+        """The fine-tune ended: what it was, kept in view until the next run, so the fields are not mistaken for it.
+
+        ``saved``: whether it left a model to try (a run stopped in its first epoch does not)."""
+        samples = counted(images, "collected sample")
+        if saved:
+            text = (f"Fine-tuned {model_name} on {samples}: {counted(epochs, 'epoch')}, batch {st.batch_size}, "
+                    f"learning rate {st.learning_rate:g}. Try it with Use this model; ")
+        else:
+            text = f"The fine-tune of {model_name} on {samples} stopped before it saved a model; "
+        self.finetune_note.setText(text + "the fields above are for training anew.")
         self.finetune_note.show()
 
     def clear_finetune(self) -> None:

@@ -134,3 +134,18 @@ def test_running_locks_the_fields_and_swaps_the_buttons(panel):
     assert not panel.stop_button.isEnabled() and not panel.pause_button.isEnabled()
     panel.set_running(False)
     assert panel.start_button.isEnabled() and panel.epochs.isEnabled() and panel.pause_button.text() == "Pause"
+
+
+def test_after_a_fine_tune_the_note_says_what_ran_and_whether_there_is_a_model_to_try(panel):
+    st = settings_for("finetune")
+    panel.show_finetune_done(st, 30, 60, "handsign_resnet50.keras")
+    text = panel.finetune_note.text()
+    assert text.startswith("Fine-tuned handsign_resnet50.keras on 60 collected samples: 30 epochs, batch 8, ")
+    assert "Use this model" in text and not panel.finetune_note.isHidden()
+    panel.show_finetune_done(st, 1, 1, "mine.keras")
+    assert "on 1 collected sample: 1 epoch," in panel.finetune_note.text()
+    panel.show_finetune_done(st, 0, 60, "mine.keras", saved=False)
+    text = panel.finetune_note.text()
+    assert "stopped before it saved a model" in text and "Use this model" not in text
+    panel.set_running(True)  # the next run
+    assert panel.finetune_note.isHidden()
