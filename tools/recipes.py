@@ -118,18 +118,42 @@ def room_evals(evals: dict[str, Split], backgrounds: str, draws: int = 1) -> dic
     return out
 
 
-def evaluate_splits(model_path: Path, evals: dict[str, Split]) -> dict[str, float]:
-    """Accuracy on each split; a label of -1 (no hand was found) counts as wrong."""
+def predicted_classes(model_path: Path, evals: dict[str, Split]) -> dict[str, np.ndarray]:
+    """The model's class for every image of every non-empty split."""
     from core.inference.classifier import Classifier
 
     clf = Classifier.load(model_path)
-    scores = {}
-    for name, split in evals.items():
-        if not len(split):
+    return {name: np.argmax(clf.probabilities_in_batches(split.x), axis=1) for name, split in evals.items() if len(split)}
+
+
+def accuracies(predicted: dict[str, np.ndarray], evals: dict[str, Split]) -> dict[str, float]:
+    """Accuracy on each split; a label of -1 (no hand was found) counts as wrong."""
+    return {name: round(float(np.mean(p == evals[name].y)), 4) for name, p in predicted.items()}
+
+
+def evaluate_splits(model_path: Path, evals: dict[str, Split]) -> dict[str, float]:
+    """Accuracy on each split; a label of -1 (no hand was found) counts as wrong."""
+    return accuracies(predicted_classes(model_path, evals), evals)
+
+
+ISSUE_SIGNS = (1, 2, 4, 5)  # the signs issue #14's kept-back room and wall checks score (made the SIGNS way)
+
+
+def issue_sign_accuracies(predicted: dict[str, np.ndarray], evals: dict[str, Split]) -> dict[str, float]:
+    """Accuracy on the room and frame splits counting only hands showing 1, 2, 4 or 5, as issue #14's
+    kept-back checks do.  A frame split's labels are -1 where no hand was found, so its true classes are
+    its source split's (``sld_val_persons`` for ``sld_val_persons_wall_frames``)."""
+    out = {}
+    for name, p in predicted.items():
+        if name.endswith("_rooms"):
+            truth = evals[name].y
+        elif name.endswith("_frames"):
+            truth = evals[name.removesuffix("_frames").removesuffix("_wall")].y
+        else:
             continue
-        probs = clf.probabilities_in_batches(split.x)
-        scores[name] = round(float(np.mean(np.argmax(probs, axis=1) == split.y)), 4)
-    return scores
+        keep = np.isin(truth, ISSUE_SIGNS)
+        out[name] = round(float(np.mean(p[keep] == evals[name].y[keep])), 4)
+    return out
 
 
 def _train(ds, settings, out: Path, log_file=None, initial_model=None):
@@ -313,8 +337,10 @@ def cmd_score(args) -> None:
     if args.backgrounds:
         evals.update(room_evals(evals, args.backgrounds, args.room_draws))
     for model in args.models:
-        scores = evaluate_splits(Path(model), evals)
-        print(json.dumps({"model": model, "mean": round(ship_score(scores), 4), "scores": scores}), flush=True)
+        predicted = predicted_classes(Path(model), evals)
+        scores = accuracies(predicted, evals)
+        print(json.dumps({"model": model, "mean": round(ship_score(scores), 4), "scores": scores,
+                          "signs_1_2_4_5": issue_sign_accuracies(predicted, evals)}), flush=True)
 
 
 def build_parser() -> argparse.ArgumentParser:

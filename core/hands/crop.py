@@ -87,5 +87,5 @@ class SquareTracker:
         """The square ``frames`` frames after the last placing, moved on at the hand's velocity."""
         if self._state is None:
             return None
-        cx, cy = self._state[:2] + self._velocity * frames
-        return float(cx), float(cy), float(self._state[2])
+        dx, dy = self.shift(frames)
+        return float(self._state[0] + dx), float(self._state[1] + dy), float(self._state[2])

@@ -81,3 +81,26 @@ def test_a_later_stage_carries_the_earlier_stages_cards(tmp_path):
     second = save(tmp_path / "s1.keras", {"recipe": "stage 2", "duration_seconds": 300.0,
                                           "stages": stage_history(first)})
     assert [st["recipe"] for st in stage_history(second)] == ["stage 1", "stage 2"]
+
+
+def test_issue_sign_accuracies_count_only_1_2_4_5_and_take_frames_truth_from_their_source():
+    import numpy as np
+
+    from core.data.splits import Split
+    from tools.recipes import accuracies, issue_sign_accuracies
+
+    def split(y):
+        return Split(np.zeros((len(y), 2, 2, 3), np.uint8), np.asarray(y), [f"{i}.jpg" for i in range(len(y))])
+
+    truth = [0, 1, 2, 3, 4, 5]
+    evals = {"sld_val_persons": split(truth),
+             "sld_val_persons_rooms": split(truth),
+             "sld_val_persons_wall_frames": split([0, 1, -1, 3, 4, 5])}  # no hand found in the "2"
+    predicted = {"sld_val_persons": np.array([0, 1, 2, 3, 4, 5]),
+                 "sld_val_persons_rooms": np.array([5, 1, 2, 0, 4, 0]),  # wrong on 0, 3 and the 5
+                 "sld_val_persons_wall_frames": np.array([0, 1, 2, 3, 4, 5])}
+    assert accuracies(predicted, evals) == {"sld_val_persons": 1.0, "sld_val_persons_rooms": 0.5,
+                                            "sld_val_persons_wall_frames": round(5 / 6, 4)}
+    # Only 1, 2, 4, 5 count; the frame without a found hand stays wrong; plain splits are not reported.
+    assert issue_sign_accuracies(predicted, evals) == {"sld_val_persons_rooms": 0.75,
+                                                       "sld_val_persons_wall_frames": 0.75}
