@@ -17,7 +17,10 @@ shared: compare the ratios):
 * ``no_hand_full`` / ``no_hand_lite``: the same on the empty room: the palm
   detector on one search window a frame, nothing to classify;
 * ``still_full``: ``read_frame(..., still=True)`` on one frame of the sequence
-  (``handsign predict`` / ``evaluate``: detect, refine, classify).
+  (``handsign predict`` / ``evaluate``: detect, refine, classify);
+  ``still_no_hand``: the same on the empty room, where a still image is searched
+  in its small windows too (``fine_windows``, since 2026-12-04);
+  ``still_no_hand_coarse``: without them (``fine_presence=None``), as before.
 
 Then each landmark model's detection rate on still photos
 (``HandFinder.find_in_image``): every Sign Language Digits photo and SIGNS test.
@@ -97,6 +100,10 @@ def per_frame(clf, sequence, empty, rounds: int, per_round: int) -> dict:
         variants[f"no_hand_{name}"] = Variant(lambda f, fd=fd: read_frame(clf, f, finder=fd, bgr=True), [empty])
     still = HandFinder(landmark_model=LANDMARK_MODEL)
     variants["still_full"] = Variant(lambda f: read_frame(clf, f, finder=still, bgr=True, still=True), sequence[:1])
+    variants["still_no_hand"] = Variant(lambda f: read_frame(clf, f, finder=still, bgr=True, still=True), [empty])
+    coarse = HandFinder(landmark_model=LANDMARK_MODEL, fine_presence=None)
+    variants["still_no_hand_coarse"] = Variant(lambda f: read_frame(clf, f, finder=coarse, bgr=True, still=True),
+                                               [empty])
     for v in variants.values():
         v.run(5, record=False)  # warm up each interpreter
     for r in range(rounds):

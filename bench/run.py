@@ -171,8 +171,13 @@ def hands_rows(hd: dict | None, row) -> None:
                        ("track_lite_every", "hand finding (tracking, lite landmarks every frame) + classification"),
                        ("no_hand_full", "no-hand frame (palm detector, one window a frame), full landmarks"),
                        ("no_hand_lite", "no-hand frame (palm detector, one window a frame), lite landmarks"),
-                       ("still_full", "still photo: detect + refine (full) + classification (predict, evaluate)")):
-        v = pf[key]
+                       ("still_full", "still photo: detect + refine (full) + classification (predict, evaluate)"),
+                       ("still_no_hand", "still photo without a hand: every window, the small ones too"),
+                       ("still_no_hand_coarse", "still photo without a hand: without the small windows (before "
+                                                "2026-12-04)")):
+        v = pf.get(key)
+        if v is None:  # a result file from before the row existed
+            continue
         found = f"; hand in {v['hand_rate']:.0%}, tracked {v['tracked_rate']:.0%}" if key.startswith("track") else ""
         row(f"per 640x480 frame p50 / mean ms: {label}", f"{fmt(v['p50_ms'])} / {fmt(v['mean_ms'])}", "",
             f"classification alone {fmt(base['p50_ms'])} / {fmt(base['mean_ms'])}",

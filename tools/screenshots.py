@@ -54,7 +54,8 @@ def _collect(app, win, work: Path) -> None:
 
 
 def _hands(app, win, work: Path, shot) -> None:
-    """Classify finding the hand in a cluttered room (classify-hand-found), then the room without it (classify-no-hand)."""
+    """Classify finding the hand in a cluttered room (classify-hand-found), then the room without it (classify-no-hand),
+    then a small hand in a still picture (classify-small-hand)."""
     from core.images import read_image
     from core.paths import resolve_data
     from tools.videos import write_hand_video
@@ -79,6 +80,23 @@ def _hands(app, win, work: Path, shot) -> None:
     settle(app, 0.5)
     shot("classify-no-hand")
     c.set_paused(False)
+    _small_hand(app, win, work, photo, shot)
+
+
+def _small_hand(app, win, work: Path, photo, shot) -> None:
+    """A still picture of a plain wall with a hand 45 pixels across, found in the small search windows."""
+    from PIL import Image
+
+    from tools.rooms import PlainWalls
+    from tools.videos import paste
+
+    path = work / "small-hand.jpg"
+    Image.fromarray(paste(PlainWalls(n=1).photos[0], photo, 420, 120, 45)).save(path, quality=92)
+    c, tab = win.classify, win.classify_tab
+    c.open_paths([str(path)])
+    wait(app, lambda: tab.frame_view.hand_state == "found" and c.results_shown > 0, timeout=120)
+    settle(app, 0.5)
+    shot("classify-small-hand")
 
 
 def main(argv=None) -> int:

@@ -32,7 +32,14 @@ PALMS_TRIED = 2  # palm candidates per search window checked by the landmark mod
 # alone at p50, 1.6x on the mean, against 2.4x / 1.8x for every other frame (bench/results/hands.md); a still
 # hand reads as before, a moving one 1-2 points fewer frames right (bench/results/tracking.md).
 TRACK_EVERY = 3
-ZOOMED_TILE = 0.6  # the smallest search windows, as a share of the frame's short side
+ZOOMED_TILE = 0.6  # the smallest search windows of a video, as a share of the frame's short side
+# A still image with no hand in those windows, or in the whole photo, is searched again in windows of 0.4 and
+# 0.3 of its short side, overlapping by half: a hand 25-50 pixels across in a 640 x 480 frame (a person a few
+# metres from the camera).  Found there, a new hand needs a landmark presence of 0.95, not 0.8: those small
+# windows show the detector faces and patterns close up (docs/hands.md, "Small hands in still images").
+FINE_TILES = (0.4, 0.3)
+FINE_MIN_SIDE = 96  # no smaller window: a photo under 240 px a side (a crop, the datasets' photos) is not tiled
+FINE_PRESENCE = 0.95
 
 
 def search_windows(width: int, height: int) -> list[tuple[int, int, int]]:
@@ -54,6 +61,24 @@ def search_windows(width: int, height: int) -> list[tuple[int, int, int]]:
         ys = sorted({0, (height - side) // 2, height - side})
         if share == 1.0 and width == height:
             continue  # the whole frame already
+        windows += [(x, y, side) for y in ys for x in xs]
+    return windows
+
+
+def fine_windows(width: int, height: int) -> list[tuple[int, int, int]]:
+    """Small search windows for a still image, ``(x, y, side)``, overlapping by half a window.
+
+    The detector sees each enlarged to its 192 pixels, so a hand too small to be
+    found in :func:`search_windows` is seen at two or three times the size.
+    """
+    windows = []
+    for share in FINE_TILES:
+        side = int(min(width, height) * share)
+        if side < FINE_MIN_SIDE:
+            break
+        step = side // 2
+        xs = sorted({*range(0, width - side, step), width - side})
+        ys = sorted({*range(0, height - side, step), height - side})
         windows += [(x, y, side) for y in ys for x in xs]
     return windows
 
@@ -93,7 +118,7 @@ class HandFinder:
                  threads: int | None = None,
                  smoothing: float = 0.5, velocity_gain: float = 0.3, presence: float = PRESENCE,
                  new_hand_presence: float = NEW_HAND_PRESENCE, track_every: int = TRACK_EVERY,
-                 roi_follows: bool = True):
+                 roi_follows: bool = True, fine_presence: float | None = FINE_PRESENCE):
         self._palms = PalmDetector(open_interpreter(PALM_MODEL, threads))
         self._landmarks = LandmarkModel(open_interpreter(landmark_model, threads))
         # On video the lite landmark model: found every hand the full one found on 1,152 photos, at half
@@ -104,6 +129,8 @@ class HandFinder:
         self._squares = SquareTracker(smoothing, velocity_gain)
         self.presence = float(presence)  # to keep following a hand
         self.new_hand_presence = max(self.presence, float(new_hand_presence))  # to take a new one
+        # to take a new one in a still image's small windows; None: no small windows
+        self.fine_presence = None if fine_presence is None else max(self.new_hand_presence, float(fine_presence))
         self._next: RotatedRect | None = None
         self._searches = 0  # frames searched since the hand was lost: picks this frame's extra window
         self.track_every = max(1, int(track_every))
@@ -129,26 +156,28 @@ class HandFinder:
             return windows[:1]
         return [windows[1 + (self._searches // 2) % (len(windows) - 1)]]
 
-    def _landmarks_at(self, frame, rect, bgr, new=True):
+    def _landmarks_at(self, frame, rect, bgr, new=True, needed=None):
         model = self._video_landmarks if self._video else self._landmarks
         points, presence = model.run(frame, rect, bgr=bgr)
-        return (points, presence) if presence >= (self.new_hand_presence if new else self.presence) else (None, presence)
+        needed = needed or (self.new_hand_presence if new else self.presence)
+        return (points, presence) if presence >= needed else (None, presence)
 
-    def _detect_in(self, frame, bgr, window):
+    def _detect_in(self, frame, bgr, window, needed=None):
         """A palm in one search window, confirmed by the landmark model on the whole frame."""
         x, y, side = window
         view = frame[y:y + side, x:x + side] if side else frame
         palms = sorted(self._palms.detect(view, bgr=bgr), key=_area, reverse=True)
         for palm in palms[:PALMS_TRIED]:
             rect = rect_from_palm(palm)
-            points, presence = self._landmarks_at(frame, RotatedRect(rect.cx + x, rect.cy + y, rect.side, rect.angle), bgr)
+            points, presence = self._landmarks_at(frame, RotatedRect(rect.cx + x, rect.cy + y, rect.side, rect.angle),
+                                                  bgr, needed=needed)
             if points is not None:
                 return points, presence
         return None, 0.0
 
-    def _detect(self, frame, bgr, windows=None):
+    def _detect(self, frame, bgr, windows=None, needed=None):
         for window in windows or search_windows(frame.shape[1], frame.shape[0]):
-            points, presence = self._detect_in(frame, bgr, window)
+            points, presence = self._detect_in(frame, bgr, window, needed)
             if points is not None:
                 return points, presence
         return None, 0.0
@@ -220,12 +249,16 @@ class HandFinder:
         return self._last
 
     def find_in_image(self, image: np.ndarray, *, bgr: bool = False) -> Hand | None:
-        """The hand in one still image: detect (or look at the whole photo), then refine the crop once."""
+        """The hand in one still image: detect (or look at the whole photo, then in small windows for a small
+        hand), then refine the crop once."""
         self._video = False
         frame, bgr = _frame(image, bgr)
         points, presence = self._detect(frame, bgr)
         if points is None:
             points, presence = self._whole_image(frame, bgr)
+        fine = fine_windows(frame.shape[1], frame.shape[0])
+        if points is None and fine and self.fine_presence is not None:
+            points, presence = self._detect(frame, bgr, fine, needed=self.fine_presence)
         if points is None:
             return None
         better, better_presence = self._landmarks_at(frame, rect_from_landmarks(points), bgr, new=False)

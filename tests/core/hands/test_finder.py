@@ -125,3 +125,29 @@ def test_search_windows_cover_big_frames_and_leave_small_photos_whole():
     windows = search_windows(640, 480)
     assert windows[0] == (0, 0, 0) and (0, 0, 480) in windows and (160, 0, 480) in windows
     assert all(x + s <= 640 and y + s <= 480 for x, y, s in windows[1:])
+
+
+def test_a_tiny_hand_in_a_still_image_is_found_in_the_small_windows(finder, hand_photo):
+    # A hand 40 pixels across in a cluttered 640 x 480 room (a person a few metres away): the video's
+    # windows miss it, the still image's small ones find it, and the square sits on it.
+    frame = paste(room(seed=4), hand_photo, 300, 200, 40)
+    assert HandFinder(fine_presence=None).find_in_image(frame) is None
+    hand = finder.find_in_image(frame)
+    assert hand is not None and hand.presence >= finder.fine_presence
+    r = hand.region
+    assert 300 <= r.x + r.w / 2 <= 340 and 200 <= r.y + r.h / 2 <= 240 and r.w < 80
+
+
+def test_fine_windows_overlap_by_half_and_leave_small_photos_untiled():
+    from core.hands.finder import FINE_TILES, fine_windows
+
+    assert fine_windows(100, 100) == [] and fine_windows(64, 64) == []
+    windows = fine_windows(640, 480)
+    assert {s for _, _, s in windows} == {int(480 * t) for t in FINE_TILES}
+    assert all(x + s <= 640 and y + s <= 480 for x, y, s in windows)
+    for side in {s for _, _, s in windows}:
+        # every hand up to half a window across lies wholly inside one window
+        for starts, length in (({x for x, _, s in windows if s == side}, 640), ({y for _, y, s in windows if s == side}, 480)):
+            starts = sorted(starts)
+            assert starts[0] == 0 and starts[-1] == length - side
+            assert max(np.diff(starts)) <= side // 2
