@@ -35,11 +35,13 @@ TRACK_EVERY = 3
 ZOOMED_TILE = 0.6  # the smallest search windows of a video, as a share of the frame's short side
 # A still image with no hand in those windows, or in the whole photo, is searched again in windows of 0.4 and
 # 0.3 of its short side, overlapping by half: a hand 25-50 pixels across in a 640 x 480 frame (a person a few
-# metres from the camera).  Found there, a new hand needs a landmark presence of 0.95, not 0.8: those small
-# windows show the detector faces and patterns close up (docs/hands.md, "Small hands in still images").
+# metres from the camera).  Found there, a new hand needs a landmark presence of 0.97, not 0.8: those small
+# windows show the detector faces and patterns close up.  At 0.97 it took the same 7 of 200 hand-free frames
+# for hands as without the small windows (0.95: 9, 0.9: 12) and missed 2 of 131 hands 40-60 px across, where
+# the usual windows miss 32 (docs/hands.md, "small windows, still images only").
 FINE_TILES = (0.4, 0.3)
 FINE_MIN_SIDE = 96  # no smaller window: a photo under 240 px a side (a crop, the datasets' photos) is not tiled
-FINE_PRESENCE = 0.95
+FINE_PRESENCE = 0.97
 
 
 def search_windows(width: int, height: int) -> list[tuple[int, int, int]]:
