@@ -40,7 +40,7 @@ from gui.tabs.inside import InsideTab
 from gui.tabs.model import ModelTab
 from gui.tabs.residual import ResidualTab
 from gui.tabs.train import TrainTab
-from gui.threads import keep_ui_responsive, start_worker, stop_thread
+from gui.threads import freeze_heap, keep_ui_responsive, start_worker, stop_thread
 from gui.workers.devices import DeviceLister
 from gui.workers.inference import InferenceWorker
 
@@ -256,6 +256,7 @@ class MainWindow(QMainWindow):
         self.train_tab.set_current_model(report.path, report.class_names)
         self.collect_tab.set_classes(report.class_names)
         self._show_model()
+        freeze_heap()  # the model and everything start-up loaded stay; full collections skip them
         self.model_ready.emit(report)
         self._tab_shown()
 

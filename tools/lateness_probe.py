@@ -9,6 +9,7 @@ the benchmark's ``__main__`` module, loads no Qt.)
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 
@@ -34,7 +35,9 @@ class LatenessProbe(QObject):
     ``stats()`` gives the lateness (``max_ms`` ...) and, where the system reports how long the
     thread waited for a CPU, the blocked time (``blocked_max_ms`` ...): lateness minus that wait.
     Lateness grows with other processes' load; blocked time only with work or waits on the UI thread
-    itself (a slow call, a lock, the GIL held by another thread).
+    itself (a slow call, a lock, the GIL held by another thread, a cycle collection).  The cycle
+    collections that ran meanwhile, on any thread, are counted apart too (``gc_max_ms``,
+    ``gc_full``): they hold the GIL, so a long one is a block, and the figures say where it came from.
     """
 
     def __init__(self, interval_ms: int = 5, parent=None):
@@ -45,6 +48,8 @@ class LatenessProbe(QObject):
         self.cpu_wait = 0.0
         self.separates_cpu_wait = _run_queue_seconds() is not None
         self._last = self._last_wait = 0.0
+        self.gc_pauses: list[tuple[int, float]] = []  # (generation, seconds) of each collection
+        self._gc_began = 0.0
         self._timer = QTimer(self)
         self._timer.setTimerType(Qt.TimerType.PreciseTimer)
         self._timer.setInterval(interval_ms)
@@ -54,12 +59,23 @@ class LatenessProbe(QObject):
         self.samples.clear()
         self.blocked.clear()
         self.cpu_wait = 0.0
+        self.gc_pauses.clear()
         self._last_wait = _run_queue_seconds() or 0.0
         self._last = time.perf_counter()
+        if self._on_gc not in gc.callbacks:
+            gc.callbacks.append(self._on_gc)
         self._timer.start()
 
     def stop(self) -> None:
         self._timer.stop()
+        if self._on_gc in gc.callbacks:
+            gc.callbacks.remove(self._on_gc)
+
+    def _on_gc(self, phase: str, info: dict) -> None:
+        if phase == "start":
+            self._gc_began = time.perf_counter()
+        else:
+            self.gc_pauses.append((info["generation"], time.perf_counter() - self._gc_began))
 
     def _tick(self) -> None:
         now, wait = time.perf_counter(), _run_queue_seconds()
@@ -86,4 +102,6 @@ class LatenessProbe(QObject):
             "blocked_p99_ms": round(float(np.percentile(blocked, 99)), 2),
             "blocked_over_50ms": int((blocked > 50).sum()),
             "cpu_wait_ms": round(self.cpu_wait * 1000.0, 1),
+            "gc_max_ms": round(max((s for _g, s in self.gc_pauses), default=0.0) * 1000.0, 2),
+            "gc_full": sum(1 for g, _s in self.gc_pauses if g == 2),
         }

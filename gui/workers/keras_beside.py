@@ -28,7 +28,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal, Slot
 
-from gui.threads import backend_imported, ensure_backend, run_beside
+from gui.threads import backend_imported, ensure_backend, freeze_heap, run_beside
 
 log = logging.getLogger(__name__)
 
@@ -121,6 +121,7 @@ class KerasBeside(QObject):
             return
         if self.keras is None:
             self.keras = keras_one
+            freeze_heap()  # the Keras model stays with the worker: full collections skip it
             self._worker.progress.emit("Keras model ready")
         self._run_keras_waiting()
 

@@ -48,6 +48,20 @@ def make_window(qtbot):
         win.deleteLater()
     QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
     made.clear()
+    gc.unfreeze()  # the window froze the heap as the app does (gui.threads.freeze_heap); a test session
+    gc.collect()  # collects it again, so one test's garbage is not kept for the rest of the run
+
+
+@pytest.fixture
+def app_heap():
+    """Call it to freeze the heap as the app does after its start-up (``gui.threads.freeze_heap``), for a
+    tab tested without its window; the heap is collected again afterwards, as ``make_window`` does."""
+    import gc
+
+    from gui.threads import freeze_heap
+
+    yield freeze_heap
+    gc.unfreeze()
     gc.collect()
 
 

@@ -69,6 +69,36 @@ def test_probe_counts_a_blocked_ui_thread(qtbot):
         assert_ui_thread_not_blocked(stats, {"max_ms": 5.0})
 
 
+def test_probe_reports_a_full_cycle_collection_on_the_ui_thread(qtbot):
+    """A full collection holds the GIL: the probe counts it as blocked time and names it (``gc_full``)."""
+    import gc
+
+    from PySide6.QtCore import QTimer
+
+    def collect():
+        cycles = [[] for _ in range(300_000)]
+        for a in cycles:
+            a.append(a)  # each list refers to itself: only the cycle collector can free it
+        del cycles
+        gc.collect()
+
+    stats = _measure(qtbot, 1.0, lambda: QTimer.singleShot(200, collect))
+    assert stats["gc_full"] >= 1 and stats["gc_max_ms"] > 0, stats
+    assert stats["max_ms"] >= stats["gc_max_ms"] * 0.9, stats
+
+
+def test_the_window_freezes_its_start_up_heap_so_full_collections_skip_it(make_window, signs_model):
+    """Once its model is loaded, the window takes what start-up made out of the cycle collector's walk."""
+    import gc
+
+    gc.unfreeze()
+    assert gc.get_freeze_count() == 0
+    win = make_window(model_path=signs_model)
+    walked = {id(o) for o in gc.get_objects()}  # what a full collection walks; frozen objects are not in it
+    assert gc.get_freeze_count() > 10_000, gc.get_freeze_count()
+    assert gc.is_tracked(win.report) and id(win.report) not in walked
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="pins processes to one CPU (Linux affinity)")
 def test_probe_does_not_count_waiting_for_a_cpu_that_other_processes_keep_busy(qtbot):
     """Three busy processes share the UI thread's CPU: it waits for the CPU, but nothing blocks it."""
