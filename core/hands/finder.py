@@ -161,7 +161,8 @@ class HandFinder:
     def _landmarks_at(self, frame, rect, bgr, new=True, needed=None):
         model = self._video_landmarks if self._video else self._landmarks
         points, presence = model.run(frame, rect, bgr=bgr)
-        needed = needed or (self.new_hand_presence if new else self.presence)
+        if needed is None:
+            needed = self.new_hand_presence if new else self.presence
         return (points, presence) if presence >= needed else (None, presence)
 
     def _detect_in(self, frame, bgr, window, needed=None):
@@ -178,7 +179,10 @@ class HandFinder:
         return None, 0.0
 
     def _detect(self, frame, bgr, windows=None, needed=None):
-        for window in windows or search_windows(frame.shape[1], frame.shape[0]):
+        """The first hand confirmed in ``windows`` (the usual search windows when None), in their order."""
+        if windows is None:
+            windows = search_windows(frame.shape[1], frame.shape[0])
+        for window in windows:
             points, presence = self._detect_in(frame, bgr, window, needed)
             if points is not None:
                 return points, presence
@@ -258,9 +262,9 @@ class HandFinder:
         points, presence = self._detect(frame, bgr)
         if points is None:
             points, presence = self._whole_image(frame, bgr)
-        fine = fine_windows(frame.shape[1], frame.shape[0])
-        if points is None and fine and self.fine_presence is not None:
-            points, presence = self._detect(frame, bgr, fine, needed=self.fine_presence)
+        if points is None and self.fine_presence is not None:  # no windows for a photo under FINE_MIN_SIDE
+            points, presence = self._detect(frame, bgr, fine_windows(frame.shape[1], frame.shape[0]),
+                                            needed=self.fine_presence)
         if points is None:
             return None
         better, better_presence = self._landmarks_at(frame, rect_from_landmarks(points), bgr, new=False)
