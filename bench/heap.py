@@ -41,23 +41,17 @@ def _collect_ms() -> float:
     return (time.perf_counter() - t0) * 1000.0
 
 
-def _play(app, seconds: float) -> None:
-    from PySide6.QtCore import QEventLoop
-
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
-
-
 def measure(app, rounds: int) -> dict:
     """Frozen against unfrozen full collections, alternating, each after two seconds of live view."""
+    from tools.offscreen_window import settle
+
     ms = {"frozen": [], "unfrozen": []}
     walked = {"frozen": [], "unfrozen": []}
     for _ in range(rounds):
-        _play(app, 2.0)
+        settle(app, 2.0)
         walked["frozen"].append(len(gc.get_objects()))  # the heap as the app leaves it: what it made since
         ms["frozen"].append(_collect_ms())
-        _play(app, 2.0)
+        settle(app, 2.0)
         gc.unfreeze()  # every object, as before 2026-12-04
         walked["unfrozen"].append(len(gc.get_objects()))
         ms["unfrozen"].append(_collect_ms())
@@ -66,36 +60,17 @@ def measure(app, rounds: int) -> dict:
             for k, v in ms.items()}
 
 
-def run(rounds: int) -> dict:
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from PySide6.QtCore import QEventLoop
-    from PySide6.QtWidgets import QApplication
-
-    from core.paths import shipped_model_path
-    from gui.main_window import MainWindow
+def run(app, win, rounds: int, video: Path) -> dict:
+    """Both heaps on the open window, with ``video`` looping in its live view."""
     from gui.threads import ensure_backend
-    from tools.videos import write_demo_video
 
-    app = QApplication.instance() or QApplication([])
-    win = MainWindow(model_path=str(shipped_model_path()), start_source=False)
-    win.resize(1400, 900)
-    win.show()
-    win.start_background()
-    deadline = time.monotonic() + 120
-    while not (win.classify.model_ready or win.model_error) and time.monotonic() < deadline:
-        app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
-    if not win.classify.model_ready:
-        raise SystemExit(f"the model did not load: {win.model_error}")
     win.frames.loop_video = True
-    with tempfile.TemporaryDirectory() as tmp:
-        win.classify.open_video(write_demo_video(Path(tmp) / "demo.avi", seconds=2.0))
-        frames0 = win.classify.frames_shown
-        rows = {"after start-up (LiteRT, no TensorFlow)": measure(app, rounds)}
-        ensure_backend()
-        rows["after TensorFlow and Keras are imported"] = measure(app, rounds)
-        rows["frames_shown"] = win.classify.frames_shown - frames0
-        win.close()
-        _play(app, 1.0)
+    win.classify.open_video(video)
+    frames0 = win.classify.frames_shown
+    rows = {"after start-up (LiteRT, no TensorFlow)": measure(app, rounds)}
+    ensure_backend()
+    rows["after TensorFlow and Keras are imported"] = measure(app, rounds)
+    rows["frames_shown"] = win.classify.frames_shown - frames0
     return rows
 
 
@@ -121,13 +96,25 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--out", default=str(RESULTS / "heap.md"))
     args = p.parse_args(argv)
-    rows = run(args.rounds)
-    text = table(rows, args.rounds)
-    print(text)
-    out = Path(args.out)
-    out.write_text(text)
-    out.with_suffix(".json").write_text(json.dumps({"cpu": cpu_model(), "rows": rows}, indent=1) + "\n")
-    return 0
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+        os.environ["HANDSIGN_HOME"] = str(Path(tmp) / "home")  # not the user's own folder
+        from gui.app import exit_without_finalizing
+        from tools.offscreen_window import model_or_shipped, open_window, wait
+        from tools.videos import write_demo_video
+
+        app, win = open_window(model_or_shipped(None))
+        if not win.classify.model_ready:
+            raise SystemExit(f"the model did not load: {win.model_error}")
+        rows = run(app, win, args.rounds, write_demo_video(Path(tmp) / "demo.avi", seconds=2.0))
+        text = table(rows, args.rounds)
+        print(text)
+        out = Path(args.out)
+        out.write_text(text)
+        out.with_suffix(".json").write_text(json.dumps({"cpu": cpu_model(), "rows": rows}, indent=1) + "\n")
+        win.close()  # as tools.offscreen_window.close_window, but the temporary folder goes before the exit
+        wait(app, lambda: win.closed_cleanly, timeout=600)
+    return exit_without_finalizing(0)
 
 
 if __name__ == "__main__":

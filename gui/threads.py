@@ -97,10 +97,11 @@ def freeze_heap() -> None:
     """Take every object alive now out of the cycle collector's sight (``gc.freeze``).
 
     A full collection walks every tracked object while it holds the GIL, so the UI
-    thread waits for it: 30-50 ms after the app's start-up on LiteRT (80,000 objects),
-    140-210 ms once TensorFlow and Keras are imported (280,000-350,000), more on a
-    slower machine, and it comes unannounced, whenever enough new objects have
-    survived.  The objects loaded at start-up (modules, the model, Qt wrappers) live
+    thread waits for it.  With the live view playing, one took 28 ms after the app's
+    start-up on LiteRT (82,100 objects) and 160 ms once TensorFlow and Keras were
+    imported (332,300), against 0.0 and 0.2 ms with the heap frozen
+    (``python -m bench.heap``, Intel Xeon, 2026-12-04; 98 and 244 ms in an earlier run); more on a slower machine.  It
+    comes unannounced, whenever enough new objects have survived.  The objects loaded at start-up (modules, the model, Qt wrappers) live
     as long as the app, so walking them finds nothing.  Called after each big load
     (a model, TensorFlow); later objects are collected as usual.  Cyclic garbage that
     happens to exist at that moment is kept: a young cycle is collected within
