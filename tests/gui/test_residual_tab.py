@@ -7,6 +7,7 @@ import json
 import os
 
 import numpy as np
+import pytest
 
 from tests.gui.conftest import settle, wait_for
 from tests.gui.test_responsiveness import _measure, assert_ui_thread_not_blocked
@@ -14,21 +15,31 @@ from tests.gui.test_responsiveness import _measure, assert_ui_thread_not_blocked
 SMALL = {"depth": 0, "train_images": 36, "batch_size": 12, "probe_size": 12}
 
 
-def _tab(qtbot, data=None):
+@pytest.fixture
+def make_tab(qtbot):
+    """Shown Residual tabs; each is shut down at teardown, so a failed test leaves no run going for the next ones."""
     from gui.tabs.residual import ResidualTab
 
-    tab = ResidualTab()
-    qtbot.addWidget(tab)
-    tab.resize(1200, 800)
-    tab.show()
-    tab.controller.data_source = None if data is None else str(data)
-    return tab
+    made = []
+
+    def make(data=None):
+        tab = ResidualTab()
+        qtbot.addWidget(tab)
+        tab.resize(1200, 800)
+        tab.show()
+        tab.controller.data_source = None if data is None else str(data)
+        made.append(tab)
+        return tab
+
+    yield make
+    for tab in made:
+        tab.shutdown(60_000)
 
 
-def test_compare_runs_in_the_child_and_the_ui_thread_stays_responsive(qtbot, signs_dir, tmp_path, app_heap):
+def test_compare_runs_in_the_child_and_the_ui_thread_stays_responsive(qtbot, make_tab, signs_dir, tmp_path, app_heap):
     from tools.lateness_probe import LatenessProbe
 
-    tab = _tab(qtbot, signs_dir)
+    tab = make_tab(signs_dir)
     app_heap()  # as the app's window does once its model is loaded: full collections skip start-up's objects
     idle = _measure(qtbot, 2.0)
     assert tab.start(epochs=100, **SMALL)
@@ -68,8 +79,8 @@ def test_compare_runs_in_the_child_and_the_ui_thread_stays_responsive(qtbot, sig
     assert tab.shutdown(60_000)
 
 
-def test_missing_dataset_is_a_message_and_the_tab_keeps_working(qtbot, tmp_path):
-    tab = _tab(qtbot, tmp_path / "no-such-data")
+def test_missing_dataset_is_a_message_and_the_tab_keeps_working(qtbot, make_tab, tmp_path):
+    tab = make_tab(tmp_path / "no-such-data")
     assert not tab.start(**SMALL)
     assert not tab.running and tab.view.banner.isVisible()
     assert "no dataset at" in tab.view.banner.text()
@@ -77,18 +88,18 @@ def test_missing_dataset_is_a_message_and_the_tab_keeps_working(qtbot, tmp_path)
     assert tab.shutdown(5_000)
 
 
-def test_settings_persist(qtbot, tmp_path):
+def test_settings_persist(qtbot, make_tab, tmp_path):
     from PySide6.QtCore import QSettings
 
     s = QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)
-    tab = _tab(qtbot)
+    tab = make_tab()
     v = tab.view
     v.epochs.setValue(7)
     v.depth.setCurrentIndex(v.depth.findData(2))
     v.batchnorm.setChecked(False)
     v.images.setValue(240)
     tab.save_settings(s)
-    other = _tab(qtbot)
+    other = make_tab()
     other.restore_settings(s)
     assert other.view.chosen() == {"epochs": 7, "depth": 2, "batchnorm": False, "train_images": 240}
     assert tab.shutdown(5_000) and other.shutdown(5_000)

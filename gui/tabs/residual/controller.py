@@ -10,17 +10,16 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, Signal
 
 from core.explain.compare import CompareJob, CompareSettings
 from core.explain.verdict import verdict
 from gui.tabs.residual.history import CompareHistory
 from gui.threads import start_worker, stop_thread
+from gui.widgets.plots import StaggeredRedraw
 from gui.workers.compare import CompareWorker
 
 log = logging.getLogger(__name__)
-
-EPOCH_PAINT_DELAY_MS = 80
 
 
 class ResidualController(QObject):
@@ -38,10 +37,12 @@ class ResidualController(QObject):
         self.result = None
         self.data_source: str | None = None  # None: SIGNS in the data folder
         self.batchnorm_on = True
-        self.epoch_timer = QTimer(self)  # shows the heatmaps and the verdict a little after the curves
-        self.epoch_timer.setSingleShot(True)
-        self.epoch_timer.setInterval(EPOCH_PAINT_DELAY_MS)
-        self.epoch_timer.timeout.connect(self._show_epoch_figures)
+        # Each plot in its own turn of the event loop: all three in one paint blocked the UI thread for 50 ms.
+        self.redraw = StaggeredRedraw({
+            "loss": lambda: view.loss_plot.show_history(self.history),
+            "accuracy": lambda: view.acc_plot.show_history(self.history),
+            "gradients": self._show_epoch_figures,
+        }, parent=self)
 
     def _ensure_worker(self) -> None:
         if self.worker is not None:
@@ -72,6 +73,7 @@ class ResidualController(QObject):
             self.view.show_error(str(exc))
             return False
         self.batchnorm_on = settings.batchnorm
+        self.redraw.cancel()
         self.history, self.result = CompareHistory(), None
         self._ensure_worker()
         self.view.show_loading()
@@ -97,14 +99,11 @@ class ResidualController(QObject):
     def on_batch(self, b) -> None:
         self.history.add_batch(b)
         self.view.show_progress(b, self.history.epochs_planned)
-        self.view.show_history(self.history)
+        self.redraw.request("loss", "accuracy")
 
     def on_epoch(self, e) -> None:
         self.history.add_epoch(e)
-        self.view.show_history(self.history)
-        # The heatmaps and the verdict in a later paint than the curves: one paint of all of them blocked the UI
-        # thread for more than 50 ms on a loaded 2-core machine.
-        self.epoch_timer.start()
+        self.redraw.request()
 
     def _show_epoch_figures(self) -> None:
         self.view.show_norms(self.history)
@@ -122,7 +121,7 @@ class ResidualController(QObject):
         self.view.show_done(result is None or result.stopped, self.history.epochs_seen, seconds)
 
     def shutdown(self, timeout_ms: int = 120_000) -> bool:
-        self.epoch_timer.stop()
+        self.redraw.cancel()
         if self.worker is not None:
             self.worker.stop()
         ok = stop_thread(self.worker_thread, timeout_ms)

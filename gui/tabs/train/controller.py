@@ -6,7 +6,8 @@ through intent-named methods (``show_loading``, ``show_progress``,
 process that a :class:`~gui.workers.training.TrainWorker` relays from its own
 QThread.  Batch progress can arrive hundreds of times a second with a small
 model, so the controller stores it and redraws the curves on a 10 Hz timer
-instead of per signal.
+instead of per signal, one plot per turn of the event loop
+(:class:`gui.widgets.plots.StaggeredRedraw`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from core.errors import HandSignError
 from core.training.process import TrainJob
 from gui.tabs.train.history import CurveHistory
 from gui.threads import start_worker, stop_thread
+from gui.widgets.plots import StaggeredRedraw
 from gui.workers.training import TrainWorker
 
 REDRAW_MS = 100
@@ -49,6 +51,10 @@ class TrainController(QObject):
         self.history = CurveHistory()
         self._dirty = False
         self._started_at = 0.0
+        # The two plots in separate turns of the event loop: one paint of both blocks the UI thread twice as long.
+        self.curves = StaggeredRedraw({"loss": lambda: live.loss_plot.show_metric(self.history, "loss"),
+                                       "accuracy": lambda: live.acc_plot.show_metric(self.history, "accuracy")},
+                                      parent=self)
         self.redraw_timer = QTimer(self)
         self.redraw_timer.setInterval(REDRAW_MS)
         self.redraw_timer.timeout.connect(self.redraw)
@@ -175,13 +181,15 @@ class TrainController(QObject):
         self._dirty = True
 
     def redraw(self, force: bool = False) -> None:
-        """Draw what arrived since the last redraw (the 10 Hz timer calls this)."""
+        """Draw what arrived since the last redraw (the 10 Hz timer calls this); ``force``: everything, now."""
         if not (self._dirty or force):
             return
         self._dirty = False
-        self.live.show_curves(self.history)
         if self.history.last_progress is not None and self.running:
             self.live.show_progress(self.history.last_progress, self.paused)
+        self.curves.request()
+        if force:
+            self.curves.flush()
 
     # -- the end ----------------------------------------------------------------------------------
     def on_error(self, exc) -> None:
@@ -232,6 +240,7 @@ class TrainController(QObject):
     def shutdown(self, timeout_ms: int = 120_000) -> bool:
         """Stop a running training (it ends within a batch and saves), then end the thread and the redraw timer."""
         self.redraw_timer.stop()
+        self.curves.cancel()
         if self.worker is not None:
             self.worker.stop()
         ok = stop_thread(self.worker_thread, timeout_ms)

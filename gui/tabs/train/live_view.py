@@ -1,8 +1,8 @@
 """The Train tab's live view: progress, images/s and ETA, the loss and accuracy curves, and the validation strip.
 
 It only shows what the controller hands it (``show_loading``, ``show_started``,
-``show_curves``, ``show_progress`` …); the curves come from one
-:class:`~gui.tabs.train.history.CurveHistory`.
+``show_progress`` …); each plot draws its curves from one
+:class:`~gui.tabs.train.history.CurveHistory` (``show_metric``).
 """
 
 from __future__ import annotations
@@ -174,10 +174,6 @@ class LiveView(QWidget):
     def show_projection(self, points, epoch: int) -> None:
         """An epoch's projected points: they glide there from the last epoch's places."""
         self.projection.show_points(points, epoch)
-
-    def show_curves(self, history: CurveHistory) -> None:
-        self.loss_plot.show_metric(history, "loss")
-        self.acc_plot.show_metric(history, "accuracy")
 
     def show_progress(self, p, paused: bool) -> None:
         """Where a running training is (a BatchProgress): the bar, epoch and batch, images/s and ETA."""

@@ -48,8 +48,9 @@ def test_short_training_updates_curves_and_progress_and_stop_ends_it(train_windo
     assert not tab.start_button.isEnabled() and tab.stop_button.isEnabled()
     wait_for(qtbot, lambda: tab.epochs_seen >= 2, timeout=60_000)
     wait_for(qtbot, lambda: tab.progress.value() > 0, timeout=5_000)
-    # Curves are redrawn at 10 Hz, not per signal: wait for the drawing to catch up.
-    wait_for(qtbot, lambda: _points(tab.acc_plot.epoch_val) >= 2, timeout=5_000)
+    # Curves are redrawn at 10 Hz, not per signal, one plot per turn: wait for both plots to catch up.
+    wait_for(qtbot, lambda: _points(tab.acc_plot.epoch_val) >= 2 and _points(tab.loss_plot.epoch_train) >= 2,
+             timeout=5_000)
     # Curves: per-batch train values and per-epoch train and validation values are drawn.
     bx, by = tab.loss_plot.batch.getData()
     assert len(bx) >= 2 * 8 and np.all(np.isfinite(by))  # 120 images / batch 16 = 8 batches per epoch

@@ -57,7 +57,8 @@ def test_worker_reports_reach_the_views(tab, qtbot, tiny_model_file):
     assert [(cap, col) for _, cap, col in tab.strip.items] == [("a → a", GOOD), ("b → a", BAD), ("a → a", GOOD),
                                                                 ("b → b", GOOD)]
     assert tab.epochs_seen == 1 and tab.batches_seen == 2
-    c.redraw()
+    c.redraw()  # one plot per turn of the event loop
+    wait_for(qtbot, lambda: not c.curves.pending, timeout=2_000)
     assert _xy(tab.loss_plot.batch) == ([0.25, 0.5], [2.0, 1.0])
     assert _xy(tab.acc_plot.batch) == ([0.25, 0.5], [0.25, 0.5])
     assert _xy(tab.loss_plot.epoch_val) == ([1], [1.2]) and _xy(tab.acc_plot.epoch_train) == ([1], [0.5])
