@@ -61,6 +61,14 @@ def seed_sweep_parser(description: str) -> argparse.ArgumentParser:
     return p
 
 
+def write_results(out: str | Path, text: str, rows) -> None:
+    """Print a bench's table and keep it: ``out`` (markdown) and, beside it, the rows with the CPU as JSON."""
+    print(text)
+    out = Path(out)
+    out.write_text(text)
+    out.with_suffix(".json").write_text(json.dumps({"cpu": cpu_model(), "rows": rows}, indent=1) + "\n")
+
+
 def emit(result: dict) -> None:
     """Worker side: hand one result back to the parent."""
     sys.stdout.flush()

@@ -23,16 +23,14 @@ minus the time the UI thread waited for a CPU (Linux schedstat).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
-from bench.common import RESULTS, cpu_model, median
+from bench.common import RESULTS, cpu_model, median, write_results
 
 REPORT_MS = 100
 
@@ -149,11 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if busy is not None:
             busy.kill()
-    text = table(rows, args, busy is not None)
-    print(text)
-    out = Path(args.out)
-    out.write_text(text)
-    out.with_suffix(".json").write_text(json.dumps({"cpu": cpu_model(), "rows": rows}, indent=1) + "\n")
+    write_results(args.out, table(rows, args, busy is not None), rows)
     return 0
 
 

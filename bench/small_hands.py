@@ -24,11 +24,10 @@ import argparse
 import json
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
-from bench.common import RESULTS, cpu_model, data_dir
+from bench.common import RESULTS, cpu_model, data_dir, write_results
 
 SIZES = (("plain wall", (40, 60)), ("plain wall", (60, 80)), ("plain wall", (100, 180)), ("busy rooms", (150, 300)))
 
@@ -57,6 +56,29 @@ def measure(fine_presence: float | None, people, clf, walls, rooms, negatives) -
     return row
 
 
+def inputs(backgrounds: str):
+    """What both small-hand benches show the finder: the held-out Sign Language Digits split, the shipped
+    model, the kept-back background photos (busy rooms), and the hand-free 640 x 480 frames (every background
+    photo, a black and a grey frame) as ``(name, frame)``."""
+    import cv2
+
+    from core.data.scenes import SceneBank
+    from core.inference.classifier import Classifier
+    from core.paths import shipped_model_path
+    from tools.recipes import load_sld
+
+    sld = data_dir().parent / "sign-language-digits"
+    if not sld.is_dir():
+        raise SystemExit(f"Sign Language Digits not found next to {data_dir()}")
+    every = SceneBank.from_folder(backgrounds, part="all")
+    rooms = SceneBank.from_folder(backgrounds, part="eval")
+    if every is None or rooms is None:
+        raise SystemExit(f"{backgrounds}: no background photos")
+    blank = [("black", np.zeros((480, 640, 3), np.uint8)), ("grey", np.full((480, 640, 3), 128, np.uint8))]
+    negatives = [(n, cv2.resize(ph, (640, 480))) for n, ph in zip(every.names, every.photos, strict=True)] + blank
+    return load_sld(sld).val, Classifier.load(shipped_model_path()), rooms, negatives
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.small_hands", description=__doc__.splitlines()[0])
     p.add_argument("--backgrounds", required=True, help="the background photos (make backgrounds)")
@@ -64,26 +86,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", default=str(RESULTS / "small-hands.md"))
     args = p.parse_args(argv)
 
-    import cv2
-
     import core.hands.finder as finder_module
-    from core.data.scenes import SceneBank
-    from core.inference.classifier import Classifier
-    from core.paths import shipped_model_path
-    from tools.recipes import load_sld
     from tools.rooms import PlainWalls
 
-    sld = data_dir().parent / "sign-language-digits"
-    if not sld.is_dir():
-        raise SystemExit(f"Sign Language Digits not found next to {data_dir()}")
-    every = SceneBank.from_folder(args.backgrounds, part="all")
-    rooms = SceneBank.from_folder(args.backgrounds, part="eval")
-    if every is None or rooms is None:
-        raise SystemExit(f"{args.backgrounds}: no background photos")
-    people = load_sld(sld).val
-    clf = Classifier.load(shipped_model_path())
-    blank = [("black", np.zeros((480, 640, 3), np.uint8)), ("grey", np.full((480, 640, 3), 128, np.uint8))]
-    negatives = [(n, cv2.resize(ph, (640, 480))) for n, ph in zip(every.names, every.photos, strict=True)] + blank
+    people, clf, rooms, negatives = inputs(args.backgrounds)
     settings = [None] + [float(v) for v in args.presence.split(",")]
     default = finder_module.FINE_PRESENCE
     rows = {}
@@ -93,11 +99,7 @@ def main(argv: list[str] | None = None) -> int:
             print(fp, json.dumps(rows[str(fp)]), flush=True)
     finally:
         finder_module.HandFinder.__init__.__kwdefaults__["fine_presence"] = default
-    text = _table(rows, default, len(people.y))
-    print(text)
-    out = Path(args.out)
-    out.write_text(text)
-    out.with_suffix(".json").write_text(json.dumps({"cpu": cpu_model(), "rows": rows}, indent=1) + "\n")
+    write_results(args.out, _table(rows, default, len(people.y)), rows)
     return 0
 
 

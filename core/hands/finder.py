@@ -40,6 +40,10 @@ ZOOMED_TILE = 0.6  # the smallest search windows of a video, as a share of the f
 # for hands as without the small windows (0.95: 9, 0.9: 12) and missed 2 of 131 hands 40-60 px across, where
 # the usual windows miss 32 (docs/hands.md, "small windows, still images only").
 FINE_TILES = (0.4, 0.3)
+# A video searches the 0.4 windows too (24 in a 640 x 480 frame), in every fourth frame instead of a usual
+# window, so a far hand is found within 96 frames (about 3 s at 30 fps) and the whole frame is still searched
+# every other frame; the 0.3 windows (48 more) would make that 10 s.  A frame still costs one palm detection.
+VIDEO_FINE_TILES = (0.4,)
 FINE_MIN_SIDE = 96  # no smaller window: a photo under 240 px a side (a crop, the datasets' photos) is not tiled
 FINE_PRESENCE = 0.97
 
@@ -67,14 +71,14 @@ def search_windows(width: int, height: int) -> list[tuple[int, int, int]]:
     return windows
 
 
-def fine_windows(width: int, height: int) -> list[tuple[int, int, int]]:
-    """Small search windows for a still image, ``(x, y, side)``, overlapping by half a window.
+def fine_windows(width: int, height: int, tiles: tuple[float, ...] = FINE_TILES) -> list[tuple[int, int, int]]:
+    """Small search windows, ``(x, y, side)`` for each share of the short side in ``tiles``, overlapping by half.
 
     The detector sees each enlarged to its 192 pixels, so a hand too small to be
     found in :func:`search_windows` is seen at two or three times the size.
     """
     windows = []
-    for share in FINE_TILES:
+    for share in tiles:
         side = int(min(width, height) * share)
         if side < FINE_MIN_SIDE:
             break
@@ -120,7 +124,8 @@ class HandFinder:
                  threads: int | None = None,
                  smoothing: float = 0.5, velocity_gain: float = 0.3, presence: float = PRESENCE,
                  new_hand_presence: float = NEW_HAND_PRESENCE, track_every: int = TRACK_EVERY,
-                 roi_follows: bool = True, fine_presence: float | None = FINE_PRESENCE):
+                 roi_follows: bool = True, fine_presence: float | None = FINE_PRESENCE,
+                 video_fine_tiles: tuple[float, ...] = VIDEO_FINE_TILES):
         self._palms = PalmDetector(open_interpreter(PALM_MODEL, threads))
         self._landmarks = LandmarkModel(open_interpreter(landmark_model, threads))
         # On video the lite landmark model: found every hand the full one found on 1,152 photos, at half
@@ -133,6 +138,7 @@ class HandFinder:
         self.new_hand_presence = max(self.presence, float(new_hand_presence))  # to take a new one
         # to take a new one in a still image's small windows; None: no small windows
         self.fine_presence = None if fine_presence is None else max(self.new_hand_presence, float(fine_presence))
+        self.video_fine_tiles = tuple(video_fine_tiles) if self.fine_presence is not None else ()
         self._next: RotatedRect | None = None
         self._searches = 0  # frames searched since the hand was lost: picks this frame's extra window
         self.track_every = max(1, int(track_every))
@@ -147,33 +153,44 @@ class HandFinder:
         self._last = None
         self._squares.reset()
 
-    def _video_windows(self, frame) -> list[tuple[int, int, int]]:
-        """While searching a video, one window a frame: the whole frame every other frame, the others in turn.
+    def _video_windows(self, frame) -> tuple[list[tuple[int, int, int]], float | None]:
+        """While searching a video, one window a frame, and the presence a new hand there needs (None: the usual).
 
-        A frame without a hand then costs one palm detection, less than classifying it would.
+        The whole frame every other frame; between, the usual windows in turn, and
+        every other time one of the small ones (``video_fine_tiles``) instead.  A
+        frame without a hand then costs one palm detection, less than classifying it would.
         """
-        windows = search_windows(frame.shape[1], frame.shape[0])
+        h, w = frame.shape[:2]
+        windows = search_windows(w, h)[1:]
+        small = fine_windows(w, h, self.video_fine_tiles) if self.video_fine_tiles else []
         self._searches += 1
-        if len(windows) == 1 or self._searches % 2:
-            return windows[:1]
-        return [windows[1 + (self._searches // 2) % (len(windows) - 1)]]
+        turn = self._searches // 2
+        if self._searches % 2 or not (windows or small):
+            return [(0, 0, 0)], None
+        if small and (turn % 2 or not windows):
+            return [small[(turn // 2) % len(small)]], self.fine_presence
+        return [windows[(turn // 2 if small else turn) % len(windows)]], None
 
-    def _landmarks_at(self, frame, rect, bgr, new=True, needed=None):
-        model = self._video_landmarks if self._video else self._landmarks
+    def _landmarks_at(self, frame, rect, bgr, new=True, needed=None, full=False):
+        model = self._video_landmarks if self._video and not full else self._landmarks
         points, presence = model.run(frame, rect, bgr=bgr)
         if needed is None:
             needed = self.new_hand_presence if new else self.presence
         return (points, presence) if presence >= needed else (None, presence)
 
     def _detect_in(self, frame, bgr, window, needed=None):
-        """A palm in one search window, confirmed by the landmark model on the whole frame."""
+        """A palm in one search window, confirmed by the landmark model on the whole frame.
+
+        A presence asked for (a small window's) is the full landmark model's, on video too: the lite one
+        gives the same small hands 0.87-0.95, under the 0.97 that keeps faces out.
+        """
         x, y, side = window
         view = frame[y:y + side, x:x + side] if side else frame
         palms = sorted(self._palms.detect(view, bgr=bgr), key=_area, reverse=True)
         for palm in palms[:PALMS_TRIED]:
             rect = rect_from_palm(palm)
             points, presence = self._landmarks_at(frame, RotatedRect(rect.cx + x, rect.cy + y, rect.side, rect.angle),
-                                                  bgr, needed=needed)
+                                                  bgr, needed=needed, full=needed is not None)
             if points is not None:
                 return points, presence
         return None, 0.0
@@ -244,7 +261,7 @@ class HandFinder:
             points, presence = self._landmarks_at(frame, self._landmark_crop(frame), bgr, new=False)
             tracked = points is not None
         if points is None:
-            points, presence = self._detect(frame, bgr, self._video_windows(frame))
+            points, presence = self._detect(frame, bgr, *self._video_windows(frame))
         if points is None:
             self.reset()
             return None
