@@ -55,7 +55,7 @@ def _collect(app, win, work: Path) -> None:
 
 def _hands(app, win, work: Path, shot) -> None:
     """Classify finding the hand in a cluttered room (classify-hand-found), then the room without it (classify-no-hand),
-    then a small hand in a still picture (classify-small-hand)."""
+    then a small hand in a still picture (classify-small-hand) and a far one on video (classify-far-hand-video)."""
     from core.images import read_image
     from core.paths import resolve_data
     from tools.videos import write_hand_video
@@ -81,6 +81,7 @@ def _hands(app, win, work: Path, shot) -> None:
     shot("classify-no-hand")
     c.set_paused(False)
     _small_hand(app, win, work, photo, shot)
+    _far_hand_video(app, win, work, photo, shot)
 
 
 def _small_hand(app, win, work: Path, photo, shot) -> None:
@@ -97,6 +98,22 @@ def _small_hand(app, win, work: Path, photo, shot) -> None:
     wait(app, lambda: tab.frame_view.hand_state == "found" and c.results_shown > 0, timeout=120)
     settle(app, 0.5)
     shot("classify-small-hand")
+
+
+def _far_hand_video(app, win, work: Path, photo, shot) -> None:
+    """A video of a cluttered room with a hand 55 pixels across (a student at the back), found in the small
+    windows of the video search within a few seconds."""
+    from tools.videos import paste, room, write_test_video
+
+    c, tab = win.classify, win.classify_tab
+    win.frames.loop_video = True
+    c.open_video(write_test_video(work / "far-hand.avi", [paste(room(seed=4), photo, 430, 150, 55)] * 30, fps=15.0))
+    wait(app, lambda: tab.frame_view.hand_state == "found" and c.results_shown > 0, timeout=120)
+    settle(app, 0.5)
+    c.set_paused(True)
+    settle(app, 0.3)
+    shot("classify-far-hand-video")
+    c.set_paused(False)
 
 
 def main(argv=None) -> int:
