@@ -2,9 +2,10 @@
 
 While no hand is followed, a video searches one window a frame: the whole frame
 every other frame and, between, the usual windows in turn; since 2026-12-04
-every other of those turns goes to one of the 24 small windows (0.4 of the
-short side, ``core.hands.finder.VIDEO_FINE_TILES``), where a new hand needs the
-full landmark model's presence 0.97.  This plays still 640 x 480 frames as
+once a round of those has found nothing, every other of those turns goes to
+one of the 24 small windows (0.4 of the short side,
+``core.hands.finder.VIDEO_FINE_TILES``), where a new hand needs the full
+landmark model's presence 0.97.  This plays still 640 x 480 frames as
 videos of ``--frames`` frames, through ``HandFinder.find`` as the live view does:
 
 * held-out Sign Language Digits photos (the recipe's held-out fifth, seed 0)
@@ -15,7 +16,7 @@ videos of ``--frames`` frames, through ``HandFinder.find`` as the live view does
 * every background photo resized to 640 x 480, plus a black and a grey frame:
   videos in which a hand was shown at some frame, and the time per frame.
 
-    python -m bench.video_small_hands --backgrounds B [--frames 100] [--out bench/results/video-small-hands.md]
+    python -m bench.video_small_hands --backgrounds B [--frames 120] [--out bench/results/video-small-hands.md]
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ import numpy as np
 from bench.common import RESULTS, cpu_model, median, write_results
 
 SETS = (("plain wall", (40, 60)), ("busy rooms", (60, 100)))
-VARIANTS = {"usual windows only (before)": (), "small windows every fourth frame (the finder)": None}
+VARIANTS = {"usual windows only (before)": (), "after a round of them, small windows every fourth frame (the finder)": None}
 
 
 def _finder(tiles):
@@ -91,7 +92,7 @@ def hand_free(tiles, negatives, n_frames: int) -> dict:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.video_small_hands", description=__doc__.splitlines()[0])
     p.add_argument("--backgrounds", required=True, help="the background photos (make backgrounds)")
-    p.add_argument("--frames", type=int, default=100, help="frames each still is played for")
+    p.add_argument("--frames", type=int, default=120, help="frames each still is played for")
     p.add_argument("--out", default=str(RESULTS / "video-small-hands.md"))
     args = p.parse_args(argv)
 

@@ -40,9 +40,10 @@ ZOOMED_TILE = 0.6  # the smallest search windows of a video, as a share of the f
 # for hands as without the small windows (0.95: 9, 0.9: 12) and missed 2 of 131 hands 40-60 px across, where
 # the usual windows miss 32 (docs/hands.md, "small windows, still images only").
 FINE_TILES = (0.4, 0.3)
-# A video searches the 0.4 windows too (24 in a 640 x 480 frame), in every fourth frame instead of a usual
-# window, so a far hand is found within 96 frames (about 3 s at 30 fps) and the whole frame is still searched
-# every other frame; the 0.3 windows (48 more) would make that 10 s.  A frame still costs one palm detection.
+# A video searches the 0.4 windows too (24 in a 640 x 480 frame): after one round of the usual windows without
+# a hand, every fourth frame takes one of them instead of a usual window, so a far hand is found within 120
+# frames (4 s at 30 fps), a nearer one as soon as before, and the whole frame is still searched every other
+# frame; the 0.3 windows (48 more) would make that 11 s.  A frame still costs one palm detection.
 VIDEO_FINE_TILES = (0.4,)
 FINE_MIN_SIDE = 96  # no smaller window: a photo under 240 px a side (a crop, the datasets' photos) is not tiled
 FINE_PRESENCE = 0.97
@@ -156,20 +157,24 @@ class HandFinder:
     def _video_windows(self, frame) -> tuple[list[tuple[int, int, int]], float | None]:
         """While searching a video, one window a frame, and the presence a new hand there needs (None: the usual).
 
-        The whole frame every other frame; between, the usual windows in turn, and
-        every other time one of the small ones (``video_fine_tiles``) instead.  A
-        frame without a hand then costs one palm detection, less than classifying it would.
+        The whole frame every other frame; between, the usual windows in turn and,
+        once they have all been searched without a hand, every other time one of
+        the small ones (``video_fine_tiles``) instead.  A frame without a hand then
+        costs one palm detection, less than classifying it would.
         """
         h, w = frame.shape[:2]
         windows = search_windows(w, h)[1:]
-        small = fine_windows(w, h, self.video_fine_tiles) if self.video_fine_tiles else []
         self._searches += 1
         turn = self._searches // 2
-        if self._searches % 2 or not (windows or small):
+        if self._searches % 2 or not windows:
             return [(0, 0, 0)], None
-        if small and (turn % 2 or not windows):
-            return [small[(turn // 2) % len(small)]], self.fine_presence
-        return [windows[(turn // 2 if small else turn) % len(windows)]], None
+        if turn <= len(windows) or not self.video_fine_tiles:
+            return [windows[(turn - 1) % len(windows)]], None
+        small = fine_windows(w, h, self.video_fine_tiles)
+        late = turn - len(windows) - 1  # turns since the first round of the usual windows
+        if small and late % 2 == 0:
+            return [small[(late // 2) % len(small)]], self.fine_presence
+        return [windows[(late // 2 if small else late) % len(windows)]], None
 
     def _landmarks_at(self, frame, rect, bgr, new=True, needed=None, full=False):
         model = self._video_landmarks if self._video and not full else self._landmarks
@@ -182,7 +187,7 @@ class HandFinder:
         """A palm in one search window, confirmed by the landmark model on the whole frame.
 
         A presence asked for (a small window's) is the full landmark model's, on video too: the lite one
-        gives the same small hands 0.87-0.95, under the 0.97 that keeps faces out.
+        gives the same small hands 0.87-0.97, mostly under the 0.97 that keeps faces out.
         """
         x, y, side = window
         view = frame[y:y + side, x:x + side] if side else frame
