@@ -154,8 +154,8 @@ class HandFinder:
         self._last = None
         self._squares.reset()
 
-    def _video_windows(self, frame) -> tuple[list[tuple[int, int, int]], float | None]:
-        """While searching a video, one window a frame, and the presence a new hand there needs (None: the usual).
+    def _video_windows(self, frame) -> tuple[list[tuple[int, int, int]], bool]:
+        """While searching a video, one window a frame, and whether it is a small one (see :meth:`_detect_in`).
 
         The whole frame every other frame; between, the usual windows in turn and,
         once they have all been searched without a hand, every other time one of
@@ -167,14 +167,14 @@ class HandFinder:
         self._searches += 1
         turn = self._searches // 2
         if self._searches % 2 or not windows:
-            return [(0, 0, 0)], None
+            return [(0, 0, 0)], False
         if turn <= len(windows) or not self.video_fine_tiles:
-            return [windows[(turn - 1) % len(windows)]], None
+            return [windows[(turn - 1) % len(windows)]], False
         small = fine_windows(w, h, self.video_fine_tiles)
         late = turn - len(windows) - 1  # turns since the first round of the usual windows
         if small and late % 2 == 0:
-            return [small[(late // 2) % len(small)]], self.fine_presence
-        return [windows[(late // 2 if small else late) % len(windows)]], None
+            return [small[(late // 2) % len(small)]], True
+        return [windows[(late // 2 if small else late) % len(windows)]], False
 
     def _landmarks_at(self, frame, rect, bgr, new=True, needed=None, full=False):
         model = self._video_landmarks if self._video and not full else self._landmarks
@@ -183,11 +183,11 @@ class HandFinder:
             needed = self.new_hand_presence if new else self.presence
         return (points, presence) if presence >= needed else (None, presence)
 
-    def _detect_in(self, frame, bgr, window, needed=None):
+    def _detect_in(self, frame, bgr, window, small=False):
         """A palm in one search window, confirmed by the landmark model on the whole frame.
 
-        A presence asked for (a small window's) is the full landmark model's, on video too: the lite one
-        gives the same small hands 0.87-0.97, mostly under the 0.97 that keeps faces out.
+        A hand in a small window (``small``) needs ``fine_presence`` from the full landmark model, on video
+        too: the lite one gives the same small hands 0.87-0.97, mostly under the 0.97 that keeps faces out.
         """
         x, y, side = window
         view = frame[y:y + side, x:x + side] if side else frame
@@ -195,17 +195,18 @@ class HandFinder:
         for palm in palms[:PALMS_TRIED]:
             rect = rect_from_palm(palm)
             points, presence = self._landmarks_at(frame, RotatedRect(rect.cx + x, rect.cy + y, rect.side, rect.angle),
-                                                  bgr, needed=needed, full=needed is not None)
+                                                  bgr, needed=self.fine_presence if small else None, full=small)
             if points is not None:
                 return points, presence
         return None, 0.0
 
-    def _detect(self, frame, bgr, windows=None, needed=None):
-        """The first hand confirmed in ``windows`` (the usual search windows when None), in their order."""
+    def _detect(self, frame, bgr, windows=None, small=False):
+        """The first hand confirmed in ``windows`` (the usual search windows when None), in their order;
+        ``small``: they are small windows (:meth:`_detect_in`)."""
         if windows is None:
             windows = search_windows(frame.shape[1], frame.shape[0])
         for window in windows:
-            points, presence = self._detect_in(frame, bgr, window, needed)
+            points, presence = self._detect_in(frame, bgr, window, small)
             if points is not None:
                 return points, presence
         return None, 0.0
@@ -285,8 +286,7 @@ class HandFinder:
         if points is None:
             points, presence = self._whole_image(frame, bgr)
         if points is None and self.fine_presence is not None:  # no windows for a photo under FINE_MIN_SIDE
-            points, presence = self._detect(frame, bgr, fine_windows(frame.shape[1], frame.shape[0]),
-                                            needed=self.fine_presence)
+            points, presence = self._detect(frame, bgr, fine_windows(frame.shape[1], frame.shape[0]), small=True)
         if points is None:
             return None
         better, better_presence = self._landmarks_at(frame, rect_from_landmarks(points), bgr, new=False)

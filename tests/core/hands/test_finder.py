@@ -178,11 +178,11 @@ def test_a_video_search_takes_one_window_a_frame_the_usual_ones_first_and_visits
     frame = np.zeros((480, 640, 3), np.uint8)
     asked = [finder._video_windows(frame) for _ in range(120)]
     assert all(len(windows) == 1 for windows, _ in asked)
-    assert all(asked[i] == ([(0, 0, 0)], None) for i in range(0, 120, 2))  # the whole frame every other frame
-    usual = [w[0] for w, needed in asked if needed is None]
-    small = [w[0] for w, needed in asked if needed == finder.fine_presence]
+    assert all(asked[i] == ([(0, 0, 0)], False) for i in range(0, 120, 2))  # the whole frame every other frame
+    usual = [w[0] for w, is_small in asked if not is_small]
+    small = [w[0] for w, is_small in asked if is_small]
     # first a round of the usual windows alone (a nearer hand is found as soon as without the small ones)
-    assert all(needed is None for _, needed in asked[:24])
+    assert not any(is_small for _, is_small in asked[:24])
     assert {w[0] for w, _ in asked[:24]} == set(search_windows(640, 480))
     assert set(usual) == set(search_windows(640, 480)) and set(small) == set(fine_windows(640, 480, (0.4,)))
     assert len(small) == 24 == len(set(small))  # then one in every fourth frame, each once in 120 frames
