@@ -87,6 +87,9 @@ def test_toggle_draws_the_map_where_it_is_hot_and_a_bar_click_changes_the_class(
     wait_for(qtbot, lambda: choice.last.class_index == 3, timeout=60_000)
 
     tab.results.heatmap_controls.layer_combo.setCurrentIndex(0)  # stage 3
+    # Until its first map comes (a first conversion takes 10-30 s), the caption says so, not "stage 4".
+    assert tab.results.heatmap_controls.caption.text() == "loading…"
+    _save(win, "heatmap-classify-loading.png", tmp_path)
     wait_for(qtbot, lambda: choice.last.map.shape == (8, 8), timeout=120_000)
     assert "stage 3, 8x8" in tab.results.heatmap_controls.caption.text()
 

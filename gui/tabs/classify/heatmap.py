@@ -50,6 +50,8 @@ class HeatmapChoice(QObject):
         if layer != self.layer:
             self.layer = layer
             self.tab.results.heatmap_controls.set_layer(layer)
+            if self.on:  # a layer's first map can take half a minute (its conversion): say so, not the old layer
+                self.tab.results.heatmap_controls.show_caption("loading…")
             self._send()
 
     def click_class(self, index: int) -> None:
