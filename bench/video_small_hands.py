@@ -40,23 +40,6 @@ def _finder(tiles):
     return HandFinder() if tiles is None else HandFinder(video_fine_tiles=tiles)
 
 
-def _frames(people, bank, sides, seed: int = 12):
-    """The 640 x 480 frames of one set, built once and shown to every variant."""
-    import cv2
-
-    from core.images import read_image
-    from tools.rooms import _paste_hand
-
-    rng = np.random.default_rng(seed)
-    out = []
-    for path in people.files:
-        frame = cv2.resize(bank.photos[int(rng.integers(len(bank.photos)))], (640, 480))
-        side = int(rng.integers(*sides))
-        out.append(_paste_hand(frame, read_image(path), side, int(rng.integers(0, 640 - side)),
-                               int(rng.integers(0, 480 - side))))
-    return out
-
-
 def hands(tiles, frames, labels, clf, n_frames: int) -> dict:
     from core.images import crop_resize
     from tools.recipes import ISSUE_SIGNS
@@ -97,10 +80,11 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
 
     from bench.small_hands import inputs
-    from tools.rooms import PlainWalls
+    from tools.rooms import PlainWalls, pasted_frames
 
     people, clf, rooms, negatives = inputs(args.backgrounds)
-    sets = {f"{b} {s[0]}-{s[1]}": _frames(people, PlainWalls() if b == "plain wall" else rooms, s) for b, s in SETS}
+    sets = {f"{b} {s[0]}-{s[1]}": list(pasted_frames(people, PlainWalls() if b == "plain wall" else rooms, sides=s))
+            for b, s in SETS}
     rows = {}
     for name, tiles in VARIANTS.items():
         row = {s: hands(tiles, frames, people.y, clf, args.frames) for s, frames in sets.items()}

@@ -83,24 +83,32 @@ class PlainWalls:
             self.photos.append(np.clip(wall, 0, 255).astype(np.uint8))
 
 
-def room_frames(split: Split, bank, seed: int = 12, size=(64, 64), sides=(150, 300)) -> tuple[Split, int]:
-    """(the framed crops, labels -1 where no hand was found; how many had no hand).
-
-    Each hand is pasted ``sides[0]`` to ``sides[1]`` pixels square into a 640 x 480 frame of ``bank``."""
+def pasted_frames(split: Split, bank, seed: int = 12, sides=(150, 300)):
+    """Each hand of ``split`` pasted ``sides[0]`` to ``sides[1]`` pixels square into a 640 x 480 frame of ``bank``
+    (a backdrop, a side and a place drawn in turn from ``seed``), one frame at a time."""
     import cv2
 
-    from core.hands.framing import HandFraming
-    from core.images import crop_resize, read_image
+    from core.images import read_image
 
     rng = np.random.default_rng(seed)
-    framing = HandFraming()
-    xs, ys = [], []
-    for path, label in zip(split.files, split.y, strict=True):
+    for path in split.files:
         photo = read_image(path)
         backdrop = bank.photos[int(rng.integers(len(bank.photos)))]
         frame = cv2.resize(backdrop, (640, 480), interpolation=cv2.INTER_LINEAR)
         side = int(rng.integers(*sides))
-        frame = _paste_hand(frame, photo, side, int(rng.integers(0, 640 - side)), int(rng.integers(0, 480 - side)))
+        yield _paste_hand(frame, photo, side, int(rng.integers(0, 640 - side)), int(rng.integers(0, 480 - side)))
+
+
+def room_frames(split: Split, bank, seed: int = 12, size=(64, 64), sides=(150, 300)) -> tuple[Split, int]:
+    """(the framed crops, labels -1 where no hand was found; how many had no hand).
+
+    Each hand is pasted ``sides[0]`` to ``sides[1]`` pixels square into a 640 x 480 frame of ``bank``."""
+    from core.hands.framing import HandFraming
+    from core.images import crop_resize
+
+    framing = HandFraming()
+    xs, ys = [], []
+    for frame, label in zip(pasted_frames(split, bank, seed, sides), split.y, strict=True):
         region = framing(frame)
         xs.append(crop_resize(frame, size, region))
         ys.append(int(label) if region is not None else -1)

@@ -176,11 +176,12 @@ class HandFinder:
             return [small[(late // 2) % len(small)]], True
         return [windows[(late // 2 if small else late) % len(windows)]], False
 
-    def _landmarks_at(self, frame, rect, bgr, new=True, needed=None, full=False):
-        model = self._video_landmarks if self._video and not full else self._landmarks
+    def _landmarks_at(self, frame, rect, bgr, new=True, small=False):
+        """The landmarks in ``rect`` if their presence is enough: to follow a hand, to take a ``new`` one, or to
+        take one in a ``small`` window (the full model, on video too: :meth:`_detect_in`)."""
+        model = self._video_landmarks if self._video and not small else self._landmarks
         points, presence = model.run(frame, rect, bgr=bgr)
-        if needed is None:
-            needed = self.new_hand_presence if new else self.presence
+        needed = self.fine_presence if small else self.new_hand_presence if new else self.presence
         return (points, presence) if presence >= needed else (None, presence)
 
     def _detect_in(self, frame, bgr, window, small=False):
@@ -195,7 +196,7 @@ class HandFinder:
         for palm in palms[:PALMS_TRIED]:
             rect = rect_from_palm(palm)
             points, presence = self._landmarks_at(frame, RotatedRect(rect.cx + x, rect.cy + y, rect.side, rect.angle),
-                                                  bgr, needed=self.fine_presence if small else None, full=small)
+                                                  bgr, small=small)
             if points is not None:
                 return points, presence
         return None, 0.0

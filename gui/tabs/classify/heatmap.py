@@ -13,6 +13,7 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Signal
 
 TOP = -1
+LOADING = "loading…"  # the caption while a map is on its way (the first of a layer can take half a minute)
 
 
 class HeatmapChoice(QObject):
@@ -39,7 +40,7 @@ class HeatmapChoice(QObject):
         self.on = on
         self.tab.results.heatmap_controls.show_on(on)
         if on:
-            self.tab.results.heatmap_controls.show_caption("loading…")
+            self.tab.results.heatmap_controls.show_caption(LOADING)
         else:
             self.chosen = TOP
             self.show(None)
@@ -50,8 +51,8 @@ class HeatmapChoice(QObject):
         if layer != self.layer:
             self.layer = layer
             self.tab.results.heatmap_controls.set_layer(layer)
-            if self.on:  # a layer's first map can take half a minute (its conversion): say so, not the old layer
-                self.tab.results.heatmap_controls.show_caption("loading…")
+            if self.on:  # say so, not the old layer, until its first map comes
+                self.tab.results.heatmap_controls.show_caption(LOADING)
             self._send()
 
     def click_class(self, index: int) -> None:
