@@ -365,7 +365,6 @@ class MainWindow(QMainWindow):
             return
         self.closing = True
         self.close_deadline = time.perf_counter() + 60  # then shutdown() waits for what is left
-        self.save_settings()
         for tab in self.all_tabs:
             if tab.busy():
                 tab.request_stop()
@@ -384,12 +383,17 @@ class MainWindow(QMainWindow):
 
     def _finish_close(self) -> None:
         """Close once nothing is left running; a training or an export that ends calls this again, and a
-        tab still busy (the residual-vs-plain run ends within a batch) is looked at again shortly."""
+        tab still busy (the residual-vs-plain run ends within a batch) is looked at again shortly.
+
+        The settings are saved here, as the window goes: a save syncs the file to disk (QSettings
+        fdatasyncs it twice), a wait the UI thread must not take while the window still shows a run ending.
+        """
         if self.closed_cleanly or self.train_tab.busy() or self.exporter.running:
             return
         if any(tab.busy() for tab in self.all_tabs) and time.perf_counter() < self.close_deadline:
             QTimer.singleShot(100, self._finish_close)  # never wait on the UI thread
             return
+        self.save_settings()
         self.shutdown()
         self.closed_cleanly = True
         self.close()

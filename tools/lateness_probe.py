@@ -38,6 +38,7 @@ class LatenessProbe(QObject):
     itself (a slow call, a lock, the GIL held by another thread, a cycle collection).  The cycle
     collections that ran meanwhile, on any thread, are counted apart too (``gc_max_ms``,
     ``gc_full``): they hold the GIL, so a long one is a block, and the figures say where it came from.
+    ``blocked_worst_at_ms`` says when the longest block began, counted from ``start()``.
     """
 
     def __init__(self, interval_ms: int = 5, parent=None):
@@ -45,9 +46,10 @@ class LatenessProbe(QObject):
         self.interval = interval_ms / 1000.0
         self.samples: list[float] = []
         self.blocked: list[float] = []
+        self.began: list[float] = []  # when each tick's wait began, in seconds after start()
         self.cpu_wait = 0.0
         self.separates_cpu_wait = _run_queue_seconds() is not None
-        self._last = self._last_wait = 0.0
+        self._last = self._last_wait = self._started = 0.0
         self.gc_pauses: list[tuple[int, float]] = []  # (generation, seconds) of each collection
         self._gc_began = 0.0
         self._timer = QTimer(self)
@@ -58,10 +60,11 @@ class LatenessProbe(QObject):
     def start(self) -> None:
         self.samples.clear()
         self.blocked.clear()
+        self.began.clear()
         self.cpu_wait = 0.0
         self.gc_pauses.clear()
         self._last_wait = _run_queue_seconds() or 0.0
-        self._last = time.perf_counter()
+        self._last = self._started = time.perf_counter()
         if self._on_gc not in gc.callbacks:
             gc.callbacks.append(self._on_gc)
         self._timer.start()
@@ -82,6 +85,7 @@ class LatenessProbe(QObject):
         late = max(0.0, now - self._last - self.interval)
         waited = 0.0 if wait is None else wait - self._last_wait
         self.samples.append(late)
+        self.began.append(self._last - self._started)
         self.blocked.append(max(0.0, late - waited))
         self.cpu_wait += waited
         self._last, self._last_wait = now, wait or 0.0
@@ -101,6 +105,7 @@ class LatenessProbe(QObject):
             "blocked_max_ms": round(float(blocked.max()), 2),
             "blocked_p99_ms": round(float(np.percentile(blocked, 99)), 2),
             "blocked_over_50ms": int((blocked > 50).sum()),
+            "blocked_worst_at_ms": round(self.began[int(blocked.argmax())] * 1000.0, 1),
             "cpu_wait_ms": round(self.cpu_wait * 1000.0, 1),
             "gc_max_ms": round(max((s for _g, s in self.gc_pauses), default=0.0) * 1000.0, 2),
             "gc_full": sum(1 for g, _s in self.gc_pauses if g == 2),

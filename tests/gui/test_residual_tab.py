@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -117,15 +118,25 @@ def test_window_has_the_tab_after_collect_and_inside_and_closes_cleanly(make_win
 
 
 def test_closing_the_window_during_a_run_waits_for_it_without_blocking(make_window, qtbot, signs_dir):
-    """Closing asks the run to stop and waits for its last batch on a timer, not on the UI thread."""
+    """Closing asks the run to stop and waits for its last batch on a timer, not on the UI thread.
+
+    The settings are written as the window goes, after the run: a save syncs the file to disk, a wait
+    the UI thread must not take while the window still shows the run ending.
+    """
+    from gui.settings import get_int, open_settings
     from tools.lateness_probe import LatenessProbe
 
     win = make_window(background=False)
     tab, c = win.residual_tab, win.residual_tab.controller
     c.data_source = str(signs_dir)
+    settings_file = Path(win.settings.fileName())
     idle = _measure(qtbot, 2.0)
     assert tab.start(epochs=100, **SMALL)
     wait_for(qtbot, lambda: c.history.batches_seen >= 2, timeout=300_000)
+    tab.view.epochs.setValue(7)  # changed during the run: saved when the window goes
+    before = _file_state(settings_file)
+    at_run_end = []
+    c.running_changed.connect(lambda running: at_run_end.append(_file_state(settings_file)))
     probe = LatenessProbe()
     probe.start()
     win.close()  # the event is ignored until the run has ended
@@ -135,5 +146,16 @@ def test_closing_the_window_during_a_run_waits_for_it_without_blocking(make_wind
     stats = probe.stats()
     print("UI-thread lateness while closing during compare:", json.dumps(stats))
     assert_ui_thread_not_blocked(stats, idle)
+    assert at_run_end == [before]  # nothing written while the window waited
     wait_for(qtbot, lambda: win.closed_cleanly, timeout=60_000)
     assert c.result is not None and c.result.stopped
+    assert _file_state(settings_file) != before and get_int(open_settings(), "residual/epochs", 0) == 7
+
+
+def _file_state(path: Path):
+    """The file's modification time and size (None when it does not exist yet)."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    return st.st_mtime_ns, st.st_size

@@ -65,6 +65,7 @@ def test_probe_counts_a_blocked_ui_thread(qtbot):
     assert stats["max_ms"] >= 190 and stats["over_50ms"] == 2, stats
     if stats["separates_cpu_wait"]:
         assert stats["blocked_max_ms"] >= 190 and stats["blocked_over_50ms"] == 2, stats
+        assert 150 <= stats["blocked_worst_at_ms"] <= 600, stats  # the sleep, queued 200 ms after start()
     with pytest.raises(AssertionError):
         assert_ui_thread_not_blocked(stats, {"max_ms": 5.0})
 
