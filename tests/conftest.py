@@ -109,6 +109,19 @@ def tiny_model_file(tmp_path):
     return path
 
 
+def listing(*folders: Path) -> dict[str, tuple[int, int]]:
+    """Every file under ``folders`` with its size and mtime: compared before and after to prove nothing was written."""
+    out = {}
+    for folder in folders:
+        folder = Path(folder)
+        if not folder.exists():
+            continue
+        for p in sorted(folder.rglob("*")):
+            st = p.lstat()
+            out[str(p)] = (st.st_size, st.st_mtime_ns) if p.is_file() else (-1, 0)
+    return out
+
+
 def write_image(path: Path, array: np.ndarray, **save_kwargs) -> Path:
     from PIL import Image
 

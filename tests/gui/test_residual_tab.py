@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.conftest import listing
 from tests.gui.conftest import settle, wait_for
 from tests.gui.test_responsiveness import _measure, assert_ui_thread_not_blocked
 
@@ -153,9 +154,5 @@ def test_closing_the_window_during_a_run_waits_for_it_without_blocking(make_wind
 
 
 def _file_state(path: Path):
-    """The file's modification time and size (None when it does not exist yet)."""
-    try:
-        st = path.stat()
-    except FileNotFoundError:
-        return None
-    return st.st_mtime_ns, st.st_size
+    """The file's size and modification time (None when it does not exist yet)."""
+    return listing(path.parent).get(str(path))

@@ -387,19 +387,6 @@ def bad_datasets(tmp_path_factory) -> dict[str, Path]:
 # ---------------------------------------------------------------------------------------------- helpers
 
 
-def listing(*folders: Path) -> dict[str, tuple[int, int]]:
-    """Every file under ``folders`` with its size and mtime: compared before and after to prove nothing was written."""
-    out = {}
-    for folder in folders:
-        folder = Path(folder)
-        if not folder.exists():
-            continue
-        for p in sorted(folder.rglob("*")):
-            st = p.lstat()
-            out[str(p)] = (st.st_size, st.st_mtime_ns) if p.is_file() else (-1, 0)
-    return out
-
-
 def run_cli(*args, env=None, timeout=300, preexec=None, prefix=()):
     full_env = dict(os.environ, **(env or {}))
     return subprocess.run([*prefix, sys.executable, "-m", "core", *map(str, args)], cwd=REPO, capture_output=True,

@@ -15,13 +15,12 @@ import numpy as np
 import pytest
 
 from core.cli import main
-from tests.conftest import REPO
+from tests.conftest import REPO, listing
 from tests.robustness.conftest import (
     DATASET_CASES,
     IMAGE_CASES,
     MODEL_CASES,
     error_lines,
-    listing,
     make_dataset_case,
     run_cli,
 )

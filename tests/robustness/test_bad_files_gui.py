@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QObject, Slot
 
-from tests.conftest import tiny_builder, write_image
+from tests.conftest import listing, tiny_builder, write_image
 from tests.gui.conftest import settle, wait_for
-from tests.robustness.conftest import DATASET_CASES, IMAGE_CASES, MODEL_CASES, listing, make_dataset_case
+from tests.robustness.conftest import DATASET_CASES, IMAGE_CASES, MODEL_CASES, make_dataset_case
 
 
 class Results(QObject):

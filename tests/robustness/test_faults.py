@@ -18,9 +18,9 @@ import pytest
 
 from core.data.splits import Dataset, Split
 from core.model.files import ModelInfo, load_model, read_info, save_model
-from tests.conftest import REPO, tiny_builder
+from tests.conftest import REPO, listing, tiny_builder
 from tests.gui.conftest import wait_for
-from tests.robustness.conftest import error_lines, listing, run_cli
+from tests.robustness.conftest import error_lines, run_cli
 
 
 def synthetic_dataset(n_per_class=24, classes=3, size=32, seed=0) -> Dataset:
