@@ -7,8 +7,9 @@ shared: compare the ratios):
 
 * ``classify``: ``Classifier.classify_frame(frame, region, bgr=True)`` with a
   fixed region box: the app's per-frame path without hand finding (baseline);
-* ``track_full`` / ``track_lite``: ``read_frame(clf, frame, finder=HandFinder(...))``
-  on a video-like sequence, a hand moving back and forth across a cluttered
+* ``track_full`` / ``track_lite``: ``read_frame(clf, frame, finder=HandFinder(...))``, with the
+  shipped model's hand-shape head on the found hand's landmarks (``core.hands.shape``) as in the
+  app, on a video-like sequence, a hand moving back and forth across a cluttered
   room: tracking (the palm detector runs only when the tracker has lost the hand;
   the landmark model on every third frame, the square moving on at the hand's
   velocity between; ``track_lite`` is the app's), then the classifier on the
@@ -24,7 +25,8 @@ shared: compare the ratios):
 
 Then each landmark model's detection rate on still photos
 (``HandFinder.find_in_image``): every Sign Language Digits photo and SIGNS test.
-The classifier is a He-initialised ResNet-50 (latency does not depend on its weights).
+The classifier is a He-initialised ResNet-50 (latency does not depend on its weights) carrying the
+shipped model's hand-shape head.
 
     python -m bench.hands [--rounds 6] [--per-round 30] [--max-photos N]
 """
@@ -160,6 +162,7 @@ def main(argv=None) -> None:
         os.environ["HANDSIGN_CACHE"] = str(Path(tmp) / "cache")
         clf = Classifier.load(make_model_file(Path(tmp)))
         clf.warm_up()
+    clf.shape_head = _shipped_shape_head(clf.class_names)  # as the app reads frames: with the hand's shape
     from tools.videos import room
 
     background = room(seed=1)
@@ -172,6 +175,15 @@ def main(argv=None) -> None:
     signs_test = sorted((signs / "test_signs").glob("*.jpg"))
     out["detection"] = detection_rates({"sld": sld_photos[:args.max_photos], "signs_test": signs_test[:args.max_photos]})
     emit(out)
+
+
+def _shipped_shape_head(class_names):
+    """The shipped model's hand-shape head (core.hands.shape), or None where it has none."""
+    from core.inference.prediction import read_shape_head
+    from core.paths import shipped_model_path
+
+    path = shipped_model_path()
+    return read_shape_head(path, class_names) if path.exists() else None
 
 
 if __name__ == "__main__":

@@ -63,15 +63,17 @@ def build_room(files: list[Path], out: Path, per_class: int, seed: int, relabel=
 
 
 def score(model: Path, folder: Path) -> float:
+    """Accuracy on the photos in ``folder`` as ``handsign evaluate`` reads them (hand found in each file, the
+    model's hand-shape head where it has one); a photo where no hand is found counts wrong."""
     from core.data.datasets import load_dataset
-    from core.hands.framing import HandFraming
+    from core.hands.finder import HandFinder
+    from core.hands.reading import read_split
     from core.inference.classifier import Classifier
 
     clf = Classifier.load(model)
-    ds = load_dataset(folder, clf.input_size, kind="folders", classes=clf.class_names, val_split=0.0,
-                      test_split=1.0, framing=HandFraming())
-    probs = clf.probabilities_in_batches(ds.test.x)
-    return round(float(np.mean(np.argmax(probs, axis=1) == ds.test.y)), 4)
+    ds = load_dataset(folder, clf.input_size, kind="folders", classes=clf.class_names, val_split=0.0, test_split=1.0)
+    readings = read_split(clf, ds.test, HandFinder(), from_files=True)
+    return round(float(np.mean(readings.predicted == ds.test.y)), 4)
 
 
 def run_room(name: str, room: Path, model: Path, extra: list[str] = ()) -> dict:

@@ -121,9 +121,10 @@ def room_evals(evals: dict[str, Split], backgrounds: str, draws: int = 1) -> dic
 def predicted_classes(model_path: Path, evals: dict[str, Split]) -> dict[str, np.ndarray]:
     """The model's class for every image of every non-empty split."""
     from core.inference.classifier import Classifier
+    from tools.shape_head import split_probabilities
 
-    clf = Classifier.load(model_path)
-    return {name: np.argmax(clf.probabilities_in_batches(split.x), axis=1) for name, split in evals.items() if len(split)}
+    clf = Classifier.load(model_path)  # with its hand-shape head, where the file has one
+    return {name: np.argmax(split_probabilities(clf, split), axis=1) for name, split in evals.items() if len(split)}
 
 
 def accuracies(predicted: dict[str, np.ndarray], evals: dict[str, Split]) -> dict[str, float]:

@@ -3,8 +3,11 @@
 The app's workers, ``handsign predict`` and ``handsign evaluate`` all go
 through :func:`read_frame`, so the command line scores exactly what the app
 would show.  With no finder (hand finding switched off) the given region, or
-the centre square, is classified as before.  :func:`read_split` reads every
-image of a dataset split that way, at the size it has on disk.
+the centre square, is classified as before.  Where the model file carries a
+hand-shape head (``core.hands.shape``), a found hand's landmarks give a second
+opinion that the prediction combines with the image classifier's.
+:func:`read_split` reads every image of a dataset split that way, at the size
+it has on disk.
 """
 
 from __future__ import annotations
@@ -52,6 +55,8 @@ def read_frame(classifier: FrameClassifier, image: np.ndarray, *, finder: HandFi
             return Reading(None, None, None, None)
         region = hand.region
     prediction, model_input = classifier.classify_frame_and_input(image, region, bgr=bgr)
+    if hand is not None and classifier.shape_head is not None:  # the hand's shape: a second opinion
+        prediction = prediction.with_shape(classifier.shape_head, hand.landmarks)
     return Reading(prediction, hand, region, model_input)
 
 

@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from core.images import scale
-from core.inference.prediction import FrameClassifier
+from core.inference.prediction import FrameClassifier, read_shape_head
 from core.model.files import ModelInfo, load_model
 
 __all__ = ["Classifier", "keras_engine_forced", "open_classifier"]
@@ -82,7 +82,9 @@ class Classifier(FrameClassifier):
         except OSError:
             file_id = None  # load_model says what is wrong with the file
         model, info = load_model(path)
-        return cls(model, info, Path(path), frozen=True, file_id=file_id)
+        clf = cls(model, info, Path(path), frozen=True, file_id=file_id)
+        clf.shape_head = read_shape_head(path, info.class_names)
+        return clf
 
     @property
     def engine(self) -> str:

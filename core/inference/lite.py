@@ -27,7 +27,7 @@ import numpy as np
 from core.images import PREPROCESSING, scale
 from core.inference import lite_cache
 from core.inference.precision import check_tolerance
-from core.inference.prediction import FrameClassifier
+from core.inference.prediction import FrameClassifier, read_shape_head
 from core.model.files import ModelInfo, read_metadata
 
 log = logging.getLogger(__name__)
@@ -157,7 +157,9 @@ def _open_entry(path: Path, file_id, entry_files: tuple[Path, Path], where: str)
     if not _agrees(forward, info, sidecar, path):
         return None
     log.info("TensorFlow-free classifier for %s from the conversion in the %s", path.name, where)
-    return LiteClassifier(forward, info, path)
+    lite = LiteClassifier(forward, info, path)
+    lite.shape_head = read_shape_head(path, info.class_names)
+    return lite
 
 
 def _agrees(forward: LiteForward, info: ModelInfo | None, sidecar: dict, path: Path) -> bool:

@@ -15,8 +15,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from core.errors import ModelFileError
+from core.hands.shape import ENTRY as SHAPE_ENTRY
+from core.hands.shape import ShapeHead, combine
 from core.images import Region, prepare, read_image
-from core.model.files import ModelInfo
+from core.model.files import ModelInfo, read_entry
 
 
 @dataclass
@@ -24,6 +27,9 @@ class Prediction:
     probabilities: np.ndarray  # float32 (classes,)
     class_names: list[str]
     seconds: float = 0.0  # forward-pass time
+    # With the hand-shape head (core.hands.shape): ``probabilities`` combine these two opinions.
+    image_probabilities: np.ndarray | None = None  # the image classifier's alone
+    shape_probabilities: np.ndarray | None = None  # the hand-shape head's alone
 
     @property
     def top_index(self) -> int:
@@ -38,17 +44,44 @@ class Prediction:
         return float(self.probabilities[self.top_index])
 
     def as_dict(self) -> dict:
-        return {
-            "top_class": self.top_class,
-            "confidence": round(self.confidence, 6),
-            "probabilities": {c: round(float(p), 6) for c, p in zip(self.class_names, self.probabilities, strict=True)},
-        }
+        out = {"top_class": self.top_class, "confidence": round(self.confidence, 6),
+               "probabilities": self._named(self.probabilities)}
+        if self.shape_probabilities is not None:
+            out["image_probabilities"] = self._named(self.image_probabilities)
+            out["shape_probabilities"] = self._named(self.shape_probabilities)
+        return out
+
+    def _named(self, probs: np.ndarray) -> dict[str, float]:
+        return {c: round(float(p), 6) for c, p in zip(self.class_names, probs, strict=True)}
+
+    def with_shape(self, head: ShapeHead, landmarks: np.ndarray) -> Prediction:
+        """This prediction combined with the hand-shape head's opinion of ``landmarks`` (one hand, (21, 3))."""
+        shape = head.probabilities(landmarks)[0]
+        return Prediction(combine(self.probabilities, shape), self.class_names, self.seconds,
+                          image_probabilities=self.probabilities, shape_probabilities=shape)
+
+
+def read_shape_head(path: str | os.PathLike, class_names: list[str]) -> ShapeHead | None:
+    """The hand-shape head inside a model file, or None when it has none; ``ModelFileError`` when it is damaged
+    or names other classes than the model."""
+    data = read_entry(path, SHAPE_ENTRY)
+    if data is None:
+        return None
+    try:
+        head = ShapeHead.from_bytes(data)
+    except ValueError as exc:
+        raise ModelFileError(f"{path}: its hand-shape head ({SHAPE_ENTRY}) is damaged: {exc}") from None
+    if head.class_names != list(class_names):
+        raise ModelFileError(f"{path}: its hand-shape head names the classes {head.class_names}, "
+                             f"the model {list(class_names)}")
+    return head
 
 
 class FrameClassifier:
     """Images and frames in, :class:`Prediction` out; subclasses set ``info`` and define ``probabilities``."""
 
     info: ModelInfo
+    shape_head: ShapeHead | None = None  # a second opinion from the hand's landmarks, where the file has one
 
     @property
     def class_names(self) -> list[str]:

@@ -160,8 +160,10 @@ def _halve_weights(h5_path: Path) -> None:
     os.replace(out, h5_path)
 
 
-def save_model(model, path: str | os.PathLike, info: ModelInfo, *, weights_dtype: str = "float32") -> Path:
-    """Save ``model`` with ``info`` to ``path`` (``.keras``) atomically.
+def save_model(model, path: str | os.PathLike, info: ModelInfo, *, weights_dtype: str = "float32",
+               extras: dict[str, bytes] | None = None) -> Path:
+    """Save ``model`` with ``info`` (and ``extras``: more archive entries, e.g. the hand-shape head) to
+    ``path`` (``.keras``) atomically.
 
     ``weights_dtype="float16"`` halves the file (ResNet-50: 94 MB -> 47 MB).
     Raises :class:`ModelFileError` if the target cannot be written; the old file
@@ -172,16 +174,18 @@ def save_model(model, path: str | os.PathLike, info: ModelInfo, *, weights_dtype
         raise ModelFileError(f"{path}: model files must end in .keras")
 
     meta = json.dumps(info.to_json(), indent=2, default=str)
+    entries = {META_ENTRY: meta, **(extras or {})}
 
     def write(tmp: Path) -> None:
         with tempfile.TemporaryDirectory(dir=path.parent, prefix=".save-") as work:
             plain = Path(work) / "model.keras"
             model.save(plain)
             if weights_dtype == "float16":
-                _write_halved(plain, tmp, Path(work), meta)
-            else:  # Keras's own archive (weights stored, not deflated: 0.5 s, not 4) plus our entry
+                _write_halved(plain, tmp, Path(work), entries)
+            else:  # Keras's own archive (weights stored, not deflated: 0.5 s, not 4) plus our entries
                 with zipfile.ZipFile(plain, "a", zipfile.ZIP_DEFLATED) as zf:
-                    zf.writestr(META_ENTRY, meta)
+                    for name, data in entries.items():
+                        zf.writestr(name, data)
                 os.replace(plain, tmp)
 
     try:
@@ -191,8 +195,8 @@ def save_model(model, path: str | os.PathLike, info: ModelInfo, *, weights_dtype
     return path
 
 
-def _write_halved(plain: Path, tmp: Path, work: Path, meta: str) -> None:
-    """``plain``'s archive with float16 weights, deflated (the shipped model's small file), plus ``meta``."""
+def _write_halved(plain: Path, tmp: Path, work: Path, entries: dict[str, str | bytes]) -> None:
+    """``plain``'s archive with float16 weights, deflated (the shipped model's small file), plus ``entries``."""
     with zipfile.ZipFile(plain) as zin, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zout:
         for item in zin.infolist():
             data = zin.read(item.filename)
@@ -202,7 +206,8 @@ def _write_halved(plain: Path, tmp: Path, work: Path, meta: str) -> None:
                 _halve_weights(h5)
                 data = h5.read_bytes()
             zout.writestr(item.filename, data)
-        zout.writestr(META_ENTRY, meta)
+        for name, data in entries.items():
+            zout.writestr(name, data)
 
 
 def read_info(path: str | os.PathLike) -> ModelInfo | None:
@@ -302,19 +307,37 @@ def update_run_card(path: str | os.PathLike, run_card: dict[str, Any]) -> Path:
     if info is None:
         raise ModelFileError(f"{path}: not a Hand Sign Studio model file (no {META_ENTRY})")
     info.run_card = dict(run_card)
+    return replace_entries(path, {META_ENTRY: json.dumps(info.to_json(), indent=2, default=str)})
+
+
+def replace_entries(path: str | os.PathLike, entries: dict[str, str | bytes | None]) -> Path:
+    """Write ``entries`` into a model file's archive, atomically (None removes one); the rest is copied as it is."""
+    path = Path(path)
+    _check_archive(path)
 
     def write(tmp: Path) -> None:
         with zipfile.ZipFile(path) as zin, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zout:
             for item in zin.infolist():
-                if item.filename != META_ENTRY:
+                if item.filename not in entries:
                     zout.writestr(item, zin.read(item.filename))
-            zout.writestr(META_ENTRY, json.dumps(info.to_json(), indent=2, default=str))
+            for name, data in entries.items():
+                if data is not None:
+                    zout.writestr(name, data)
 
     try:
         atomic_write_bytes(path, write)
     except OSError as exc:
         raise ModelFileError(f"could not update {path}: {exc.strerror or exc}; the previous file is unchanged") from None
     return path
+
+
+def read_entry(path: str | os.PathLike, name: str) -> bytes | None:
+    """One archive entry of a model file, or None when it has none; ``ModelFileError`` when unreadable."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            return zf.read(name) if name in zf.namelist() else None
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        raise ModelFileError(f"{path}: cannot read its {name} ({exc})") from None
 
 
 def _load_failure_reason(exc: Exception) -> str:

@@ -51,9 +51,9 @@ PRESETS: dict[str, dict] = {
     "quick": dict(QUICK_12, epochs=8, batch_size=32, learning_rate=3e-3, label_smoothing=0.1,
                   refresh_batchnorm=True),
     "standard": dict(epochs=30, batch_size=32, learning_rate=1e-3, schedule="cosine", augment=True, val_split=0.15,
-                     zero_gamma=True),
+                     zero_gamma=True, shape_head=True),
     "ship": dict(epochs=40, batch_size=32, learning_rate=1e-3, schedule="cosine", augment=True,
-                 augment_level="studio", val_split=0.15, weights_dtype="float16", zero_gamma=True),
+                 augment_level="studio", val_split=0.15, weights_dtype="float16", zero_gamma=True, shape_head=True),
     # 10 samples a class learn a new person, room or counting convention: 30 augmented epochs of batch 8
     # at 6e-4 (docs/model.md, "Teach it your way": 20 scored 0.9 points lower over eight stand-in rooms;
     # 5 plain epochs at 1e-4 learnt no new convention).  The "camera" level (hue, saturation, gamma,
@@ -63,7 +63,7 @@ PRESETS: dict[str, dict] = {
     # samples get fewer epochs: about 240 batches (30 epochs of 10 a class), so 40 a class wait as long.
     "finetune": dict(epochs=30, max_steps=240, batch_size=8, learning_rate=6e-4, schedule="cosine", augment=True,
                      augment_level="basic", val_split=0.0, val_per_class=0, restore_best=False, zero_gamma=True,
-                     min_class_images_for_test=20),
+                     min_class_images_for_test=20, shape_head=True),
     "notebook": dict(epochs=2, batch_size=32, learning_rate=1e-3, schedule="constant", augment=False, val_split=0.0,
                      init="glorot", bn_momentum=0.99, find_hand=False),
 }

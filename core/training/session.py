@@ -51,6 +51,7 @@ from core.training.reports import (
 from core.training.run_card import new_run_card, record_failure
 from core.training.schedule import epoch_sizes, learning_rate
 from core.training.settings import TrainSettings
+from core.training.shape_fit import shape_head_entries
 
 log = logging.getLogger(__name__)
 
@@ -441,7 +442,8 @@ class TrainingSession:
         """The model (with its run card inside) and the run card beside it; None without ``out``."""
         if not self.out:
             return None
-        save_model(run.model, self.out, self._info(run.card), weights_dtype=self.settings.weights_dtype)
+        extras = shape_head_entries(self.dataset, self.settings, self.initial_model, self._log)
+        save_model(run.model, self.out, self._info(run.card), weights_dtype=self.settings.weights_dtype, extras=extras)
         atomic_write_json(self.run_card_path, run.card)
         self._log(f"saved {self.out}")
         return self.out

@@ -78,6 +78,9 @@ class TrainSettings:
     # Keep the hand finder's answer for each image on disk (core.training.hand_cache), so a dataset is
     # searched for hands once, not on every run.
     hand_cache: bool = True
+    # Learn the hand-shape head (core.hands.shape: a second opinion from the hand's 21 landmarks) after the
+    # run and save it inside the model file (core.training.shape_fit).
+    shape_head: bool = False
     # A folder of photographs without hands (tools/backgrounds.py) for the "rooms" augmentation to put
     # behind the hand; empty: synthetic backgrounds only.
     backgrounds: str = ""

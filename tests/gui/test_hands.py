@@ -105,6 +105,40 @@ def test_a_picture_without_a_hand_says_no_hand_and_greys_the_bars(make_window, q
     assert saved is not None and saved.parent == collected_dir() / "2"
 
 
+def test_with_a_hand_shape_head_the_bars_combine_both_opinions_and_say_each(make_window, qtbot, tmp_path, sld_dir,
+                                                                            signs_model):
+    from core.hands.shape import ENTRY, combine
+    from core.images import read_image
+    from core.model.files import replace_entries
+    from core.training.shape_fit import fit_shape_head, landmarks_of
+
+    photos = [(c, f) for c in range(6) for f in sorted((sld_dir / str(c)).glob("*.JPG"))[:6]]
+    marks = landmarks_of(np.stack([read_image(f) for _, f in photos]))
+    head = fit_shape_head(marks, np.array([c for c, _ in photos]), [str(i) for i in range(6)])
+    model = shutil.copy(signs_model, tmp_path / "with_head.keras")
+    replace_entries(model, {ENTRY: head.to_bytes()})
+    empty = room(seed=4)
+    files = [write_image(tmp_path / "1-hand.png", paste(empty, sld_photo(sld_dir, 4), 380, 180, 220)),
+             write_image(tmp_path / "2-room.png", empty)]
+    win = make_window(model_path=model)
+    c, results = win.classify, win.classify_tab.results
+    got = []
+    win.worker.result_ready.connect(got.append)
+    c.open_paths(files)
+    wait_for(qtbot, lambda: c.results_shown > 0)
+    p = got[-1].prediction
+    assert p.shape_probabilities is not None
+    np.testing.assert_allclose(results.bars.probabilities, combine(p.image_probabilities, p.shape_probabilities),
+                               atol=1e-5)
+    label = results.opinions_label
+    assert label.isVisible() and label.text().startswith("Network: ") and "  ·  Hand shape: " in label.text()
+    assert f"Hand shape: {p.class_names[int(p.shape_probabilities.argmax())]} (" in label.text()
+    win.grab().save(str(tmp_path / "opinions.png"))
+    c.next_image()  # no hand: no opinions either
+    wait_for(qtbot, lambda: c.results_shown > 1)
+    assert results.top_label.state == "nohand" and not label.isVisible()
+
+
 def _result(seq, probs=None, **kw):
     from core.inference.prediction import Prediction
     from gui.workers.inference import FrameResult

@@ -302,6 +302,7 @@ class ClassifyController(QObject):
         self.view.show_model_input(result.model_input)
         self.view.show_heatmap(result.heatmap)
         self.view.show_prediction(self.last_display)
+        self.view.show_opinions(result.prediction)
         self._show_rates()
 
     def _show_no_hand(self) -> None:

@@ -34,6 +34,13 @@ class ResultPanel(QFrame):
         self.setFixedWidth(PANEL_WIDTH)
         self.top_label = TopClassLabel()
         self.bars = ProbabilityBars()
+        self.opinions_label = QLabel()  # the two opinions the bars combine, where the model has a hand-shape head
+        self.opinions_label.setObjectName("opinions")
+        self.opinions_label.setToolTip(
+            "The bars combine two opinions: the network's, from the pixels it sees, and the hand-shape head's,\n"
+            "from the 21 joints the hand finder placed (their geometric mean). A sign must look right to both,\n"
+            "so a busy background or odd light moves the answer less.")
+        self.opinions_label.hide()
         self.input_view = ModelInputView(160)
         self.heatmap_controls = HeatmapControls()
         self.input_caption = QLabel("What the network sees\n(64 × 64)")
@@ -81,6 +88,7 @@ class ResultPanel(QFrame):
         lay = QVBoxLayout(self)
         lay.addWidget(self.top_label)
         lay.addWidget(self.bars, 1)
+        lay.addWidget(self.opinions_label)
         lay.addLayout(input_row)
         lay.addWidget(self.heatmap_controls)
         lay.addWidget(self.knobs)
@@ -127,8 +135,20 @@ class ResultPanel(QFrame):
         self.top_label.show_result(d.top_class, d.confidence, d.unsure)
         self.bars.set_probabilities(d.probabilities, d.top_index, d.unsure)
 
+    def show_opinions(self, prediction) -> None:
+        """Under the bars, what the network alone and the hand's shape alone say (hidden without a head)."""
+        if prediction is None or prediction.shape_probabilities is None:
+            self.opinions_label.hide()
+            return
+        names = prediction.class_names
+        parts = [f"{who}: {names[int(p.argmax())]} ({100 * float(p.max()):.0f} %)" for who, p in
+                 (("Network", prediction.image_probabilities), ("Hand shape", prediction.shape_probabilities))]
+        self.opinions_label.setText("  ·  ".join(parts))
+        self.opinions_label.show()
+
     def show_no_hand(self, text: str) -> None:
         """No hand to classify: say so, grey the bars out, show no model input."""
+        self.show_opinions(None)
         self.top_label.show_no_hand(text)
         self.bars.show_no_hand()
         self.input_view.set_image(None)

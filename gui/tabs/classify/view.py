@@ -208,8 +208,12 @@ class ClassifyTab(QWidget):
     def show_prediction(self, d) -> None:
         self.results.show_prediction(d)
 
+    def show_opinions(self, prediction) -> None:
+        self.results.show_opinions(prediction)
+
     def show_idle(self, text: str) -> None:
         self.results.top_label.show_idle(text)
+        self.results.show_opinions(None)
 
     def show_rates(self, fps: float, ms: float) -> None:
         self.results.show_rates(fps, ms)
