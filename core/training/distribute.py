@@ -371,6 +371,7 @@ class FitRun:
 
     def _save(self) -> Path | None:
         from core.model.files import atomic_write_json, save_model
+        from core.training.shape_fit import shape_head_entries
 
         out = self.session.out
         if not out:
@@ -378,7 +379,8 @@ class FitRun:
         if not self.chief:
             self._log(f"worker {self.task}: the chief (worker 0) saves the model")
             return None
-        save_model(self.plain, out, self.info(self.card), weights_dtype=self.s.weights_dtype)
+        extras = shape_head_entries(self.ds, self.s, self.session.initial_model, self._log)
+        save_model(self.plain, out, self.info(self.card), weights_dtype=self.s.weights_dtype, extras=extras)
         atomic_write_json(self.session.run_card_path, self.card)
         self._log(f"saved {out}")
         return out

@@ -27,6 +27,7 @@ NOISE, DROPOUT = 0.05, 0.3
 FRESH = dict(steps=3000, batch_size=64, learning_rate=1e-3)  # about 150 epochs of SIGNS + SLD's 1,350 photos
 CONTINUED = dict(steps=300, batch_size=16, learning_rate=5e-4)  # from an earlier head: a fine-tune's few samples
 MAX_EPOCHS = 200
+MAX_IMAGES = 3000  # landmarks of at most this many training images (about 80 s): 25,000 weights need no more
 
 
 def training_landmarks(images: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -90,14 +91,17 @@ def fit_shape_head(landmarks: np.ndarray, labels: np.ndarray, class_names: list[
 def shape_head_entries(dataset, settings, initial_model: Path | None, log: Callable[[str], None]) -> dict[str, bytes]:
     """The archive entry of the head for a finished run (``{}`` when the settings ask for none or it cannot
     be learnt), saying in the log what it did."""
-    if not getattr(settings, "shape_head", False) or not len(dataset.train):
+    if not settings.shape_head or not len(dataset.train):
         return {}
     init = None
     if initial_model is not None:
         from core.inference.prediction import read_shape_head
 
         init = read_shape_head(initial_model, list(dataset.class_names))
-    marks, labels = training_landmarks(dataset.train.x, dataset.train.y)
+    train = dataset.train
+    if len(train) > MAX_IMAGES:  # a large (or streamed) set: an even, seeded sample, read one image at a time
+        train = train.take(np.sort(np.random.default_rng(settings.seed).choice(len(train), MAX_IMAGES, replace=False)))
+    marks, labels = training_landmarks(train.x, train.y)
     head = fit_shape_head(marks, labels, list(dataset.class_names), init=init, seed=settings.seed)
     if head is None and init is not None:
         log(f"the hand-shape head is the initial model's: hands found in fewer than {MIN_PER_CLASS} samples "
@@ -107,6 +111,6 @@ def shape_head_entries(dataset, settings, initial_model: Path | None, log: Calla
         log(f"no hand-shape head: hands found in fewer than {MIN_PER_CLASS} training images of some class; "
             "the model reads pixels alone")
         return {}
-    log(f"hand-shape head learnt from {head.card['hands']} hands placed in {len(dataset.train)} training images"
+    log(f"hand-shape head learnt from {head.card['hands']} hands placed in {len(train)} training images"
         f"{' (continuing the initial model’s)' if init is not None else ''}")
     return {ENTRY: head.to_bytes()}

@@ -39,7 +39,8 @@ class ResultPanel(QFrame):
         self.opinions_label.setToolTip(
             "The bars combine two opinions: the network's, from the pixels it sees, and the hand-shape head's,\n"
             "from the 21 joints the hand finder placed (their geometric mean). A sign must look right to both,\n"
-            "so a busy background or odd light moves the answer less.")
+            "so a busy background or odd light moves the answer less. Each opinion is the latest frame's;\n"
+            "with smoothing on, the bars average several frames.")
         self.opinions_label.hide()
         self.input_view = ModelInputView(160)
         self.heatmap_controls = HeatmapControls()

@@ -120,3 +120,24 @@ def test_a_new_model_without_hands_in_its_data_is_saved_without_a_head_and_quick
     TrainingSession(ds, settings, Listener(), out=out, builder=tiny_builder).run()
     assert _head_of(out) is None and any("no hand-shape head" in m for m in logs)
     assert settings_for("quick").shape_head is False  # the classroom demo's minutes go to the network
+
+
+def test_a_streamed_run_learns_its_head_too_from_a_bounded_sample(sld_dir, tmp_path, monkeypatch):
+    from core.data.stream import load_streamed_dataset
+    from core.training import shape_fit
+    from core.training.session import TrainingSession
+    from core.training.settings import TrainSettings
+    from tests.conftest import tiny_builder
+
+    _, _, files = _photos(sld_dir, 5, start=40)
+    for f in files:
+        (tmp_path / "tree" / f.parent.name).mkdir(parents=True, exist_ok=True)
+        shutil.copy(f, tmp_path / "tree" / f.parent.name / f.name)
+    ds = load_streamed_dataset(tmp_path / "tree", (64, 64), val_split=0.0, test_split=0.0, seed=0)
+    monkeypatch.setattr(shape_fit, "MAX_IMAGES", 24)  # fewer than the 30 photos: a sample of them
+    out = tmp_path / "streamed.keras"
+    settings = TrainSettings(epochs=1, batch_size=8, augment=False, find_hand=False, val_split=0.0, test_split=0.0,
+                             shape_head=True, seed=0)
+    TrainingSession(ds, settings, out=out, builder=tiny_builder).run()
+    head = _head_of(out)  # the fit-based run (core.training.distribute) saves it as the session's own loop does
+    assert head is not None and head.card["of_images"] == 2 * 24 and head.card["hands"] > 24
